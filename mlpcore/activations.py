@@ -1,0 +1,114 @@
+"""Activation functions and their backward passes.
+
+A hidden layer computes ``A = g(Z)`` element by element, where ``Z`` is the
+layer's pre-activation. Each ``*_backward(dA, Z)`` turns the gradient of the
+loss with respect to ``A`` into the gradient with respect to ``Z`` by the chain
+rule: ``dZ = dA * g'(Z)``. The derivative is taken at the pre-activation ``Z``;
+taking it at ``A`` is a classic mistake.
+
+All functions keep the shape and dtype of their input. ``softmax`` turns a row
+of scores into probabilities; its gradient is written once, fused with the
+cross-entropy loss, in :func:`mlpcore.losses.softmax_cross_entropy`.
+"""
+
+from __future__ import annotations
+
+from .backend import namespace_of
+from .validation import require_same_shape
+
+
+def relu(Z):
+    """Rectified linear unit, ``max(Z, 0)``; any shape in, same shape and dtype out."""
+    xp = namespace_of(Z)
+    return xp.maximum(Z, 0.0)
+
+
+def sigmoid(Z):
+    """Logistic function ``1 / (1 + exp(-Z))``, computed without overflow.
+
+    ``exp(-Z)`` overflows for Z below about -89 in float32, so each branch is
+    written with ``e = exp(-|Z|)``, which lies in (0, 1]:
+    ``1 / (1 + e)`` for Z >= 0 and ``e / (1 + e)`` for Z < 0.
+    """
+    xp = namespace_of(Z)
+    e = xp.exp(-xp.abs(Z))
+    return xp.where(Z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def tanh(Z):
+    """Hyperbolic tangent, values in (-1, 1); any shape in, same shape and dtype out."""
+    xp = namespace_of(Z)
+    return xp.tanh(Z)
+
+
+def softmax(Z):
+    """Softmax along the last axis: each row of scores becomes probabilities summing to 1.
+
+    Parameters
+    ----------
+    Z : array, shape (batch, n_classes)
+
+    Returns
+    -------
+    P : array, shape (batch, n_classes), same dtype
+
+    Subtracting each row's maximum first changes nothing mathematically
+    (``exp(z - c) / sum exp(z - c)`` is the same ratio) but keeps ``exp`` from
+    overflowing: the largest exponent becomes exp(0) = 1.
+    """
+    xp = namespace_of(Z)
+    e = xp.exp(Z - xp.max(Z, axis=-1, keepdims=True))
+    return e / xp.sum(e, axis=-1, keepdims=True)
+
+
+def relu_backward(dA, Z):
+    """Gradient through ReLU: ``dZ = dA`` where ``Z > 0``, else 0.
+
+    Parameters
+    ----------
+    dA : array, gradient of the loss w.r.t. the activation, shape (batch, n)
+    Z : array, the pre-activation the forward pass used, shape (batch, n)
+
+    Returns
+    -------
+    dZ : array, shape (batch, n)
+    """
+    xp = namespace_of(dA, Z, names=("dA", "Z"))
+    require_same_shape("relu_backward", "dA", dA, "Z", Z)
+    return xp.where(Z > 0, dA, 0.0)
+
+
+def sigmoid_backward(dA, Z, A=None):
+    """Gradient through the sigmoid: ``dZ = dA * s * (1 - s)`` with ``s = sigmoid(Z)``.
+
+    ``A``, the forward output ``sigmoid(Z)``, may be passed when it is at hand
+    (the model does) so that it is not computed a second time.
+    """
+    namespace_of(dA, Z, names=("dA", "Z"))
+    require_same_shape("sigmoid_backward", "dA", dA, "Z", Z)
+    s = sigmoid(Z) if A is None else A
+    return dA * s * (1.0 - s)
+
+
+def tanh_backward(dA, Z, A=None):
+    """Gradient through tanh: ``dZ = dA * (1 - t**2)`` with ``t = tanh(Z)``.
+
+    ``A``, the forward output ``tanh(Z)``, may be passed to avoid recomputing it.
+    """
+    namespace_of(dA, Z, names=("dA", "Z"))
+    require_same_shape("tanh_backward", "dA", dA, "Z", Z)
+    t = tanh(Z) if A is None else A
+    return dA * (1.0 - t * t)
+
+
+# Hidden-layer activations by name, with their backward passes: the model picks
+# both from these tables instead of an if-chain.
+ACTIVATIONS = {"relu": relu, "sigmoid": sigmoid, "tanh": tanh}
+ACTIVATION_BACKWARDS = {"relu": relu_backward, "sigmoid": sigmoid_backward, "tanh": tanh_backward}
+
+
+def get_activation(name: str):
+    """``(forward, backward)`` for a hidden-layer activation name; a clear error for unknown names."""
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(map(repr, ACTIVATIONS))}.")
+    return ACTIVATIONS[name], ACTIVATION_BACKWARDS[name]

@@ -1,0 +1,117 @@
+"""Loss functions: how far the network's output is from the target, as one number.
+
+Every loss is a **mean over the batch**, so the learning rate does not have to
+change with the batch size, and every backward pass divides by the batch size
+exactly once.
+
+``softmax_cross_entropy`` fuses the output softmax with the cross-entropy.
+Together their gradient collapses to ``(P - Y) / batch`` (``P`` the softmax
+probabilities, ``Y`` the one-hot labels), which is both cheaper and more
+accurate than chaining the two separate derivatives. The same ``output -
+target`` form holds for sigmoid with binary cross-entropy and for the identity
+with squared error (up to its factor 2).
+"""
+
+from __future__ import annotations
+
+from .backend import namespace_of
+from .validation import require_labels, require_ndim, require_same_shape
+
+
+def one_hot(y, n_classes: int, dtype=None):
+    """Labels as one-hot rows.
+
+    Parameters
+    ----------
+    y : integer array, shape (batch,)
+    n_classes : int
+    dtype : dtype of the result (default float32)
+
+    Returns
+    -------
+    Y : array, shape (batch, n_classes): ``Y[i, y[i]] = 1``, every other entry 0
+    """
+    xp = namespace_of(y, names=("y",))
+    require_labels("one_hot", xp, y, None, n_classes)
+    matches = y[:, None] == xp.arange(n_classes)  # (batch, 1) against (n_classes,) broadcasts to (batch, n_classes)
+    return xp.astype(matches, dtype if dtype is not None else xp.float32)
+
+
+def mse(Y_hat, Y) -> float:
+    """Mean squared error over every entry, ``mean((Y_hat - Y) ** 2)``.
+
+    Parameters
+    ----------
+    Y_hat, Y : arrays of the same shape, e.g. (batch, n_out)
+    """
+    xp = namespace_of(Y_hat, Y, names=("Y_hat", "Y"))
+    require_same_shape("mse", "Y_hat", Y_hat, "Y", Y)
+    diff = Y_hat - Y
+    return float(xp.mean(diff * diff))
+
+
+def mse_backward(Y_hat, Y):
+    """Gradient of :func:`mse` w.r.t. ``Y_hat``: ``2 * (Y_hat - Y) / Y.size``.
+
+    The mean runs over every entry, so the divisor is the number of entries,
+    not only the batch size.
+    """
+    namespace_of(Y_hat, Y, names=("Y_hat", "Y"))
+    require_same_shape("mse_backward", "Y_hat", Y_hat, "Y", Y)
+    size = 1
+    for n in Y.shape:
+        size *= int(n)
+    return (Y_hat - Y) * (2.0 / size)
+
+
+def cross_entropy(P, y) -> float:
+    """Mean negative log-probability of the true class, ``-mean(log P[i, y[i]])``.
+
+    Parameters
+    ----------
+    P : array, shape (batch, n_classes), rows of probabilities (e.g. softmax output)
+    y : integer array, shape (batch,), class indices
+
+    A probability that underflowed to 0 would give ``log(0) = -inf``; it is
+    clipped to the smallest positive normal number of P's dtype first, so the
+    loss stays finite (about 87 for float32) while still being very large.
+    """
+    xp = namespace_of(P, y, names=("P", "y"))
+    require_ndim("cross_entropy", "P", P, 2, "(batch, n_classes)")
+    require_labels("cross_entropy", xp, y, int(P.shape[0]), int(P.shape[1]))
+    Y = one_hot(y, int(P.shape[1]), dtype=P.dtype)
+    p_true = xp.sum(P * Y, axis=1)
+    p_true = xp.clip(p_true, min=xp.finfo(P.dtype).smallest_normal)
+    return float(-xp.mean(xp.log(p_true)))
+
+
+def softmax_cross_entropy(logits, y):
+    """Softmax followed by cross-entropy, fused, with its gradient.
+
+    Parameters
+    ----------
+    logits : array, shape (batch, n_classes), the last layer's pre-activation
+    y : integer array, shape (batch,), class indices
+
+    Returns
+    -------
+    loss : float, mean cross-entropy over the batch
+    dlogits : array, shape (batch, n_classes), ``(softmax(logits) - one_hot(y)) / batch``
+
+    The log-probabilities come from the log-sum-exp with the row maximum
+    shifted out, ``log P = (Z - max) - log(sum(exp(Z - max)))``, so no
+    probability is ever rounded to 0 before its log is taken.
+    """
+    xp = namespace_of(logits, y, names=("logits", "y"))
+    require_ndim("softmax_cross_entropy", "logits", logits, 2, "(batch, n_classes)")
+    batch, n_classes = int(logits.shape[0]), int(logits.shape[1])
+    require_labels("softmax_cross_entropy", xp, y, batch, n_classes)
+    shifted = logits - xp.max(logits, axis=1, keepdims=True)
+    log_probs = shifted - xp.log(xp.sum(xp.exp(shifted), axis=1, keepdims=True))
+    Y = one_hot(y, n_classes, dtype=logits.dtype)
+    loss = -float(xp.sum(log_probs * Y)) / batch
+    # (P - Y) / batch: the fused gradient, computed in place on P to save a temporary.
+    dlogits = xp.exp(log_probs)
+    dlogits -= Y
+    dlogits /= batch
+    return loss, dlogits
