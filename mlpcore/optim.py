@@ -1,0 +1,130 @@
+"""Optimizers: turn gradients into parameter updates.
+
+Each optimizer's ``step(params, grads)`` updates the arrays in ``params`` (a
+dict name -> array) **in place**, using the matching entries of ``grads``.
+In place means no new parameter arrays per step (cheaper, and anything that
+holds a reference to ``params["W1"]`` sees the new values).
+
+With ``g`` the gradient and ``lr`` the learning rate:
+
+* SGD:       ``p -= lr * g``
+* Momentum:  ``v = beta * v + g;  p -= lr * v``   (velocity; PyTorch's convention)
+* Adam:      ``m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g**2;``
+             ``m_hat = m / (1 - b1**t);  v_hat = v / (1 - b2**t);  p -= lr * m_hat / (sqrt(v_hat) + eps)``
+
+Adam's bias correction (dividing by ``1 - b**t``) matters in the first steps:
+``m`` and ``v`` start at 0, so without it the first updates are far too small.
+"""
+
+from __future__ import annotations
+
+from .backend import namespace_of
+from .validation import require_positive_number
+
+
+def _require_matching(params, grads) -> None:
+    missing = sorted(set(params) - set(grads))
+    unknown = sorted(set(grads) - set(params))
+    if missing or unknown:
+        raise ValueError(
+            "step: grads should have the same keys as params; "
+            f"missing from grads: {missing or 'none'}; not in params: {unknown or 'none'}."
+        )
+    for name in params:
+        if tuple(params[name].shape) != tuple(grads[name].shape):
+            raise ValueError(
+                f"step: grads[{name!r}] has shape {tuple(grads[name].shape)} but params[{name!r}] "
+                f"has shape {tuple(params[name].shape)}."
+            )
+
+
+def _require_beta(cls: str, name: str, value) -> float:
+    beta = require_positive_number(cls, name, value, allow_zero=True)
+    if beta >= 1:
+        raise ValueError(f"{cls}: {name} should be in [0, 1), but got {value!r}.")
+    return beta
+
+
+class SGD:
+    """Plain stochastic gradient descent, ``p -= lr * g``."""
+
+    def __init__(self, lr=0.01):
+        self.lr = require_positive_number("SGD", "lr", lr)
+
+    def step(self, params, grads) -> None:
+        _require_matching(params, grads)
+        for name, g in grads.items():
+            params[name] -= self.lr * g
+
+    def __repr__(self):
+        return f"SGD(lr={self.lr:g})"
+
+
+class Momentum:
+    """SGD with momentum: the update follows a running sum of past gradients,
+    which smooths zig-zags across narrow valleys and speeds up along them."""
+
+    def __init__(self, lr=0.01, beta=0.9):
+        self.lr = require_positive_number("Momentum", "lr", lr)
+        self.beta = _require_beta("Momentum", "beta", beta)
+        self.velocity = {}
+
+    def step(self, params, grads) -> None:
+        _require_matching(params, grads)
+        for name, g in grads.items():
+            if name not in self.velocity:
+                self.velocity[name] = namespace_of(g).zeros_like(g)
+            v = self.velocity[name]
+            v *= self.beta
+            v += g
+            params[name] -= self.lr * v
+
+    def __repr__(self):
+        return f"Momentum(lr={self.lr:g}, beta={self.beta:g})"
+
+
+class Adam:
+    """Adam: momentum on the gradient (``m``) divided by a running root-mean-square
+    of it (``sqrt(v)``), so each parameter gets its own step size."""
+
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+        self.lr = require_positive_number("Adam", "lr", lr)
+        self.beta1 = _require_beta("Adam", "beta1", beta1)
+        self.beta2 = _require_beta("Adam", "beta2", beta2)
+        self.eps = require_positive_number("Adam", "eps", eps)
+        self.t = 0
+        self.m = {}
+        self.v = {}
+
+    def step(self, params, grads) -> None:
+        _require_matching(params, grads)
+        self.t += 1
+        correction1 = 1.0 - self.beta1**self.t
+        correction2 = 1.0 - self.beta2**self.t
+        for name, g in grads.items():
+            xp = namespace_of(g)
+            if name not in self.m:
+                self.m[name] = xp.zeros_like(g)
+                self.v[name] = xp.zeros_like(g)
+            m, v = self.m[name], self.v[name]
+            m *= self.beta1
+            m += (1.0 - self.beta1) * g
+            v *= self.beta2
+            v += (1.0 - self.beta2) * (g * g)
+            m_hat = m / correction1
+            v_hat = v / correction2
+            params[name] -= self.lr * m_hat / (xp.sqrt(v_hat) + self.eps)
+
+    def __repr__(self):
+        return f"Adam(lr={self.lr:g}, beta1={self.beta1:g}, beta2={self.beta2:g}, eps={self.eps:g})"
+
+
+OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
+
+
+def get_optimizer(name: str, lr: float):
+    """An optimizer by name with learning rate ``lr`` (other settings at their defaults)."""
+    key = name.lower()
+    if key not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(map(repr, OPTIMIZERS))}.")
+    return OPTIMIZERS[key](lr=lr)
