@@ -6,7 +6,6 @@ numerically with :func:`mlpcore.gradcheck.numerical_gradient`, and compares it
 with the analytic backward pass.
 """
 
-import numpy as np
 import pytest
 
 from mlpcore import activations, layers, losses, regularization

@@ -1,0 +1,143 @@
+"""The ``mlpcore`` command: ``mlpcore train`` and ``mlpcore demo``.
+
+``train`` fits a model on a built-in dataset (or on IDX files you downloaded)
+and ends with a test-accuracy line; ``demo`` is ``train`` on the embedded
+digits with settings that reach about 97 %.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import backend, data
+from .activations import ACTIVATIONS
+from .init import INITIALIZERS
+from .model import MLP
+from .optim import OPTIMIZERS, get_optimizer
+
+DATASETS = ("digits", "spirals", "moons", "xor", "idx")
+DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "adam": 0.001}
+
+
+def _load_dataset(args):
+    """``(X_train, X_test, y_train, y_test)`` for the chosen dataset."""
+    if args.dataset == "idx":
+        if not (args.train_images and args.train_labels):
+            raise ValueError("--dataset idx needs --train-images and --train-labels (IDX files you downloaded).")
+        X, y = data.load_idx_dataset(args.train_images, args.train_labels)
+        if args.test_images or args.test_labels:
+            if not (args.test_images and args.test_labels):
+                raise ValueError("give both --test-images and --test-labels, or neither (then part of the training set is held out).")
+            X_test, y_test = data.load_idx_dataset(args.test_images, args.test_labels)
+            return X, X_test, y, y_test
+    elif args.dataset == "digits":
+        X, y = data.load_digits()
+    else:
+        make = {"spirals": data.make_spirals, "moons": data.make_moons, "xor": data.make_xor}[args.dataset]
+        X, y = make(n_samples=args.samples, seed=args.seed)
+    return data.train_test_split(X, y, test_size=args.test_size, seed=args.seed)
+
+
+def train(args) -> int:
+    X_train, X_test, y_train, y_test = _load_dataset(args)
+    n_classes = int(max(y_train.max(), y_test.max())) + 1
+    sizes = [X_train.shape[1], *args.hidden, n_classes]
+    lr = args.lr if args.lr is not None else DEFAULT_LR[args.optimizer]
+    model = MLP(sizes, activation=args.activation, init=args.init, dtype=args.dtype, seed=args.seed, device=args.device)
+    print(f"{args.dataset}: {len(X_train)} training and {len(X_test)} test samples, {n_classes} classes")
+    print(f"{model}, optimizer {args.optimizer} (lr {lr:g}), batch {args.batch_size}, {args.epochs} epochs")
+    started = time.perf_counter()
+    history = model.fit(
+        X_train,
+        y_train,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        optimizer=get_optimizer(args.optimizer, lr),
+        l2=args.l2,
+        dropout=args.dropout,
+        validation_data=(X_test, y_test),
+        progress=not args.no_progress,
+    )
+    seconds = time.perf_counter() - started
+    print(f"trained in {seconds:.1f} s; final training loss {history['loss'][-1]:.4f}, "
+          f"training accuracy {history['accuracy'][-1]:.2%}")
+    if args.save:
+        print(f"model saved to {model.save(args.save)}")
+    if args.plot:
+        from .plots import plot_history
+
+        plot_history(history, title=f"{args.dataset}: {sizes}").savefig(args.plot, dpi=120)
+        print(f"learning curves saved to {args.plot}")
+    accuracy = float(np.mean(model.predict(X_test) == y_test))
+    print(f"test accuracy: {accuracy:.2%} ({len(y_test)} samples)")
+    return 0
+
+
+def _positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"should be a positive whole number, got {text}")
+    return value
+
+
+def _add_training_options(parser, defaults):
+    parser.add_argument("--dataset", choices=DATASETS, default=defaults.get("dataset", "digits"))
+    parser.add_argument("--hidden", type=_positive_int, nargs="*", default=defaults.get("hidden", [64]),
+                        metavar="N", help="hidden layer sizes, e.g. --hidden 128 64 (default: %(default)s)")
+    parser.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu")
+    parser.add_argument("--init", choices=sorted(INITIALIZERS), default="he")
+    parser.add_argument("--epochs", type=_positive_int, default=defaults.get("epochs", 20))
+    parser.add_argument("--batch-size", type=_positive_int, default=defaults.get("batch_size", 32))
+    parser.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default=defaults.get("optimizer", "sgd"))
+    parser.add_argument("--lr", type=float, default=defaults.get("lr"),
+                        help="learning rate (default: " + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_LR.items()) + ")")
+    parser.add_argument("--l2", type=float, default=0.0, help="L2 strength (default 0)")
+    parser.add_argument("--dropout", type=float, default=0.0, help="drop probability of hidden units (default 0)")
+    parser.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    parser.add_argument("--device", choices=backend.DEVICE_CHOICES, default=None,
+                        help=f"cpu, gpu or auto (default: ${backend.DEVICE_ENV_VAR} or cpu)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--samples", type=_positive_int, default=600, help="size of a synthetic dataset")
+    parser.add_argument("--test-size", type=float, default=0.2, help="fraction held out for testing")
+    parser.add_argument("--train-images", type=Path, help="IDX images (with --dataset idx)")
+    parser.add_argument("--train-labels", type=Path, help="IDX labels (with --dataset idx)")
+    parser.add_argument("--test-images", type=Path)
+    parser.add_argument("--test-labels", type=Path)
+    parser.add_argument("--save", type=Path, help="write the trained model to this .npz file")
+    parser.add_argument("--plot", type=Path, help="write the learning curves to this PNG file")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+# The demo's settings: two hidden ReLU layers and Adam reach 97-98 % on the
+# held-out digits in about a second on two cores.
+DEMO_DEFAULTS = {"dataset": "digits", "hidden": [128, 64], "epochs": 30, "batch_size": 32, "optimizer": "adam", "lr": 0.003}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mlpcore", description="A multilayer perceptron built from matrix operations.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_training_options(
+        commands.add_parser("train", help="train a model and report its test accuracy"), {}
+    )
+    _add_training_options(
+        commands.add_parser("demo", help="train on the embedded digits and print the accuracy"), DEMO_DEFAULTS
+    )
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return train(args)
+    except (ValueError, TypeError, FileNotFoundError, RuntimeError, FloatingPointError) as exc:
+        print(f"mlpcore {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
