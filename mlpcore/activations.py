@@ -75,7 +75,9 @@ def relu_backward(dA, Z):
     """
     xp = namespace_of(dA, Z, names=("dA", "Z"))
     require_same_shape("relu_backward", "dA", dA, "Z", Z)
-    return xp.where(Z > 0, dA, 0.0)
+    # Multiplying by the 0/1 derivative is several times faster in NumPy than
+    # xp.where(Z > 0, dA, 0.0), which takes a slow path for the scalar.
+    return dA * xp.astype(Z > 0, dA.dtype)
 
 
 def sigmoid_backward(dA, Z, A=None):

@@ -33,8 +33,13 @@ def one_hot(y, n_classes: int, dtype=None):
     """
     xp = namespace_of(y, names=("y",))
     require_labels("one_hot", xp, y, None, n_classes)
+    return _one_hot(xp, y, n_classes, dtype if dtype is not None else xp.float32)
+
+
+def _one_hot(xp, y, n_classes, dtype):
+    """:func:`one_hot` for labels that were already checked."""
     matches = y[:, None] == xp.arange(n_classes)  # (batch, 1) against (n_classes,) broadcasts to (batch, n_classes)
-    return xp.astype(matches, dtype if dtype is not None else xp.float32)
+    return xp.astype(matches, dtype)
 
 
 def mse(Y_hat, Y) -> float:
@@ -79,7 +84,7 @@ def cross_entropy(P, y) -> float:
     xp = namespace_of(P, y, names=("P", "y"))
     require_ndim("cross_entropy", "P", P, 2, "(batch, n_classes)")
     require_labels("cross_entropy", xp, y, int(P.shape[0]), int(P.shape[1]))
-    Y = one_hot(y, int(P.shape[1]), dtype=P.dtype)
+    Y = _one_hot(xp, y, int(P.shape[1]), P.dtype)
     p_true = xp.sum(P * Y, axis=1)
     p_true = xp.clip(p_true, min=xp.finfo(P.dtype).smallest_normal)
     return float(-xp.mean(xp.log(p_true)))
@@ -108,7 +113,7 @@ def softmax_cross_entropy(logits, y):
     require_labels("softmax_cross_entropy", xp, y, batch, n_classes)
     shifted = logits - xp.max(logits, axis=1, keepdims=True)
     log_probs = shifted - xp.log(xp.sum(xp.exp(shifted), axis=1, keepdims=True))
-    Y = one_hot(y, n_classes, dtype=logits.dtype)
+    Y = _one_hot(xp, y, n_classes, logits.dtype)
     loss = -float(xp.sum(log_probs * Y)) / batch
     # (P - Y) / batch: the fused gradient, computed in place on P to save a temporary.
     dlogits = xp.exp(log_probs)
