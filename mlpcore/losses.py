@@ -84,8 +84,7 @@ def cross_entropy(P, y) -> float:
     xp = namespace_of(P, y, names=("P", "y"))
     require_ndim("cross_entropy", "P", P, 2, "(batch, n_classes)")
     require_labels("cross_entropy", xp, y, int(P.shape[0]), int(P.shape[1]))
-    Y = _one_hot(xp, y, int(P.shape[1]), P.dtype)
-    p_true = xp.sum(P * Y, axis=1)
+    p_true = xp.take_along_axis(P, y[:, None], axis=1)  # P[i, y[i]] for every row i
     p_true = xp.clip(p_true, min=xp.finfo(P.dtype).smallest_normal)
     return float(-xp.mean(xp.log(p_true)))
 
@@ -106,17 +105,22 @@ def softmax_cross_entropy(logits, y):
     The log-probabilities come from the log-sum-exp with the row maximum
     shifted out, ``log P = (Z - max) - log(sum(exp(Z - max)))``, so no
     probability is ever rounded to 0 before its log is taken.
+
+    Only one ``exp`` is computed: the probabilities for the gradient reuse it.
     """
     xp = namespace_of(logits, y, names=("logits", "y"))
     require_ndim("softmax_cross_entropy", "logits", logits, 2, "(batch, n_classes)")
     batch, n_classes = int(logits.shape[0]), int(logits.shape[1])
     require_labels("softmax_cross_entropy", xp, y, batch, n_classes)
     shifted = logits - xp.max(logits, axis=1, keepdims=True)
-    log_probs = shifted - xp.log(xp.sum(xp.exp(shifted), axis=1, keepdims=True))
-    Y = _one_hot(xp, y, n_classes, logits.dtype)
-    loss = -float(xp.sum(log_probs * Y)) / batch
-    # (P - Y) / batch: the fused gradient, computed in place on P to save a temporary.
-    dlogits = xp.exp(log_probs)
-    dlogits -= Y
+    exp_shifted = xp.exp(shifted)
+    sums = xp.sum(exp_shifted, axis=1, keepdims=True)
+    # log P[i, y_i] = shifted[i, y_i] - log(sums[i]): the log-probability of the
+    # true class, without forming a probability that could round to 0 first.
+    true_shifted = xp.take_along_axis(shifted, y[:, None], axis=1)
+    loss = float(xp.mean(xp.log(sums) - true_shifted))
+    # (P - Y) / batch, the fused gradient, computed in place on P to save temporaries.
+    dlogits = exp_shifted / sums
+    dlogits -= _one_hot(xp, y, n_classes, logits.dtype)
     dlogits /= batch
     return loss, dlogits
