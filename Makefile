@@ -7,12 +7,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo test test-gpu clean
+.PHONY: help demo test test-gpu bench clean
 
 help:
 	@echo "make demo      train the reference model on the embedded digits and print its accuracy"
 	@echo "make test      run the whole test suite (NumPy and array-api-strict; GPU cases skip without a GPU)"
 	@echo "make test-gpu  run only the GPU cases (needs CuPy and a CUDA device: pip install -e '.[gpu]')"
+	@echo "make bench     speed and memory benchmarks (a few minutes); tables on screen, JSON and a plot in benchmarks/out/"
 	@echo "make clean     remove .venv and caches"
 
 $(STAMP): pyproject.toml
@@ -29,6 +30,9 @@ test: $(STAMP)
 
 test-gpu: $(STAMP)
 	$(BIN)/python -m pytest -m gpu
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks $(BENCH_FLAGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info

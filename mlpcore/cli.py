@@ -1,8 +1,9 @@
-"""The ``mlpcore`` command: ``mlpcore train`` and ``mlpcore demo``.
+"""The ``mlpcore`` command: ``mlpcore train``, ``mlpcore demo`` and ``mlpcore bench``.
 
 ``train`` fits a model on a built-in dataset (or on IDX files you downloaded)
 and ends with a test-accuracy line; ``demo`` is ``train`` on the embedded
-digits with settings that reach about 97 %.
+digits with settings that reach about 97 %; ``bench`` runs the benchmarks of a
+source checkout (``make bench``).
 """
 
 from __future__ import annotations
@@ -118,6 +119,24 @@ def _add_training_options(parser, defaults):
 DEMO_DEFAULTS = {"dataset": "digits", "hidden": [128, 64], "epochs": 30, "batch_size": 32, "optimizer": "adam", "lr": 0.003}
 
 
+def bench(extra_args) -> int:
+    """Run the benchmarks of a source checkout (they live beside the package, in benchmarks/)."""
+    import runpy
+
+    root = Path(__file__).resolve().parent.parent
+    if not (root / "benchmarks" / "__main__.py").is_file():
+        print("mlpcore bench: error: the benchmarks come with the source checkout (its benchmarks/ folder), "
+              f"which is not beside this installation ({root}). Run it from a clone: make bench.", file=sys.stderr)
+        return 2
+    sys.path.insert(0, str(root))
+    sys.argv = ["python -m benchmarks", *extra_args]
+    try:
+        runpy.run_module("benchmarks", run_name="__main__")
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mlpcore", description="A multilayer perceptron built from matrix operations.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -127,10 +146,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_training_options(
         commands.add_parser("demo", help="train on the embedded digits and print the accuracy"), DEMO_DEFAULTS
     )
+    commands.add_parser("bench", help="speed and memory benchmarks (options: mlpcore bench --help)", add_help=False)
     return parser
 
 
 def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["bench"]:
+        return bench(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return train(args)

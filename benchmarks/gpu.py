@@ -1,0 +1,85 @@
+"""The GPU path: the same epoch with ``device="gpu"`` (CuPy) against the CPU and PyTorch CUDA.
+
+Larger batches and wider layers show where the GPU starts to pay: with small
+matrices every step is a few dozen tiny kernel launches and the GPU waits on
+Python; with large ones the matrix products dominate and the GPU's throughput
+shows. Each epoch ends with every batch's loss read back to the host (as
+``fit`` does for its history), so the times include synchronisation.
+"""
+
+from __future__ import annotations
+
+import time
+
+import mlpcore
+from mlpcore import backend, optim
+
+from .common import Table
+from .throughput import LEARNING_RATE, synthetic_data
+
+SHAPES = [[784, 256, 128, 10], [784, 1024, 1024, 10], [784, 4096, 4096, 10]]
+BATCH_SIZES = [128, 1024, 4096]
+N_SAMPLES = 60_000
+
+
+def _torch_cuda_epoch(X, y, layer_sizes, batch_size):
+    try:
+        import torch
+    except ImportError:
+        return None
+    if not torch.cuda.is_available():
+        return None
+    device = torch.device("cuda")
+    X_t, y_t = torch.from_numpy(X).to(device), torch.from_numpy(y).to(device)
+    modules = []
+    for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]):
+        modules += [torch.nn.Linear(n_in, n_out), torch.nn.ReLU()]
+    net = torch.nn.Sequential(*modules[:-1]).to(device)
+    optimizer = torch.optim.SGD(net.parameters(), lr=LEARNING_RATE)
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def epoch():
+        order = torch.randperm(len(X_t), device=device)
+        for start in range(0, len(X_t), batch_size):
+            rows = order[start : start + batch_size]
+            optimizer.zero_grad(set_to_none=True)
+            loss = loss_fn(net(X_t[rows]), y_t[rows])
+            loss.backward()
+            optimizer.step()
+            loss.item()
+
+    return epoch
+
+
+def _seconds(epoch) -> float:
+    epoch()  # warm-up: CUDA context, kernel compilation, memory pool
+    started = time.perf_counter()
+    epoch()
+    return time.perf_counter() - started
+
+
+def run(quick: bool = False) -> Table:
+    table = Table(
+        "GPU: one epoch with device='gpu' (CuPy) vs mlpcore on the CPU vs PyTorch CUDA (seconds)",
+        ["layers", "batch", "mlpcore GPU s", "mlpcore CPU s", "PyTorch CUDA s", "GPU speedup over CPU", "mlpcore / PyTorch CUDA"],
+    )
+    problem = backend.gpu_problem()
+    if problem is not None:
+        table.notes.append(f"skipped: no usable GPU here ({problem})")
+        return table
+    n_samples = 4_096 if quick else N_SAMPLES
+    X, y = synthetic_data(n_samples, 784, 10)
+    for layer_sizes in SHAPES[:1] if quick else SHAPES:
+        for batch_size in BATCH_SIZES[:1] if quick else BATCH_SIZES:
+            gpu_model = mlpcore.MLP(layer_sizes, seed=0, device="gpu")
+            X_gpu, y_gpu = backend.to_device(X, "gpu"), backend.to_device(y, "gpu")
+            t_gpu = _seconds(lambda: gpu_model.fit(X_gpu, y_gpu, epochs=1, batch_size=batch_size,
+                                                   optimizer=optim.SGD(LEARNING_RATE), progress=False))
+            cpu_model = mlpcore.MLP(layer_sizes, seed=0)
+            t_cpu = _seconds(lambda: cpu_model.fit(X, y, epochs=1, batch_size=batch_size,
+                                                   optimizer=optim.SGD(LEARNING_RATE), progress=False))
+            torch_epoch = _torch_cuda_epoch(X, y, layer_sizes, batch_size)
+            t_torch = _seconds(torch_epoch) if torch_epoch else float("nan")
+            table.rows.append(["-".join(map(str, layer_sizes)), batch_size, t_gpu, t_cpu, t_torch,
+                               t_cpu / t_gpu, t_gpu / t_torch])
+    return table

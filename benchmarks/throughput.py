@@ -1,0 +1,183 @@
+"""Training throughput: one epoch of 784-256-128-10 (ReLU, softmax cross-entropy, SGD, float32).
+
+Three implementations train on the same synthetic, MNIST-shaped data (random
+pixels and labels: speed does not depend on what the numbers mean, and nothing
+is downloaded):
+
+* ``mlpcore``: ``MLP.fit`` with its checks, shuffling and history;
+* plain NumPy: the straightforward script a tutorial would show;
+* PyTorch on the CPU (when torch is installed): ``nn.Sequential`` with autograd.
+
+Each implementation runs in a process of its own: in one process, PyTorch's
+OpenMP threads keep spinning after its work and fight NumPy's BLAS threads for
+the cores, which slows whichever runs next. Rounds are interleaved (every
+implementation once per round, several rounds) so that a slow moment of the
+machine hits all of them alike; the median of the rounds counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+import mlpcore
+from mlpcore import optim
+
+from .common import Table, training_flops
+
+LAYERS = [784, 256, 128, 10]
+BATCH_SIZES = [32, 128, 512]
+N_SAMPLES = 60_000
+LEARNING_RATE = 0.01
+
+
+def synthetic_data(n_samples: int, n_features: int, n_classes: int, seed: int = 0):
+    """MNIST-shaped data: float32 pixels in [0, 1) and integer labels."""
+    rng = np.random.default_rng(seed)
+    return rng.random((n_samples, n_features), dtype=np.float32), rng.integers(0, n_classes, n_samples)
+
+
+def plain_numpy_epoch(X, y, params, batch_size, lr, rng):
+    """One epoch of the plain NumPy script: no checks, no abstractions, whole batches."""
+    W1, b1, W2, b2, W3, b3 = (params[k] for k in ("W1", "b1", "W2", "b2", "W3", "b3"))
+    order = rng.permutation(len(X))
+    for start in range(0, len(X), batch_size):
+        rows = order[start : start + batch_size]
+        xb, yb = X[rows], y[rows]
+        z1 = xb @ W1 + b1
+        a1 = np.maximum(z1, 0)
+        z2 = a1 @ W2 + b2
+        a2 = np.maximum(z2, 0)
+        z3 = a2 @ W3 + b3
+        z3 -= z3.max(axis=1, keepdims=True)
+        p = np.exp(z3)
+        p /= p.sum(axis=1, keepdims=True)
+        m = len(rows)
+        d3 = p
+        d3[np.arange(m), yb] -= 1
+        d3 /= m
+        d2 = (d3 @ W3.T) * (z2 > 0)
+        d1 = (d2 @ W2.T) * (z1 > 0)
+        W3 -= lr * (a2.T @ d3)
+        b3 -= lr * d3.sum(axis=0)
+        W2 -= lr * (a1.T @ d2)
+        b2 -= lr * d2.sum(axis=0)
+        W1 -= lr * (xb.T @ d1)
+        b1 -= lr * d1.sum(axis=0)
+
+
+def torch_runner(X, y, batch_size):
+    """A function that runs one PyTorch epoch, or None when torch is not installed."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.manual_seed(0)
+    X_t, y_t = torch.from_numpy(X), torch.from_numpy(y)
+    layers = []
+    for n_in, n_out in zip(LAYERS[:-1], LAYERS[1:]):
+        layers += [torch.nn.Linear(n_in, n_out), torch.nn.ReLU()]
+    net = torch.nn.Sequential(*layers[:-1])
+    optimizer = torch.optim.SGD(net.parameters(), lr=LEARNING_RATE)
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def epoch():
+        order = torch.randperm(len(X_t))
+        for start in range(0, len(X_t), batch_size):
+            rows = order[start : start + batch_size]
+            optimizer.zero_grad(set_to_none=True)
+            loss = loss_fn(net(X_t[rows]), y_t[rows])
+            loss.backward()
+            optimizer.step()
+            loss.item()  # mlpcore reads every batch's loss too
+
+    return epoch
+
+
+def epoch_runner(implementation: str, X, y, batch_size: int, device: str = "cpu"):
+    """A function that trains one epoch with ``implementation``, or None if it is unavailable."""
+    if implementation == "mlpcore":
+        model = mlpcore.MLP(LAYERS, seed=0, device=device)
+        return lambda: model.fit(X, y, epochs=1, batch_size=batch_size, optimizer=optim.SGD(LEARNING_RATE), progress=False)
+    if implementation == "numpy":
+        params = {name: np.array(value) for name, value in mlpcore.MLP(LAYERS, seed=0).params.items()}
+        rng = np.random.default_rng(0)
+        return lambda: plain_numpy_epoch(X, y, params, batch_size, LEARNING_RATE, rng)
+    if implementation == "torch":
+        return torch_runner(X, y, batch_size)
+    raise ValueError(f"unknown implementation {implementation!r}")
+
+
+def measure(implementation: str, batch_sizes, n_samples: int, device: str = "cpu") -> dict:
+    """Seconds for one epoch at each batch size (after a warm-up epoch), or None if unavailable."""
+    X, y = synthetic_data(n_samples, LAYERS[0], LAYERS[-1])
+    seconds = {}
+    for batch_size in batch_sizes:
+        epoch = epoch_runner(implementation, X, y, batch_size, device)
+        if epoch is None:
+            return {}
+        epoch()  # warm-up: thread pools, caches, first allocations
+        started = time.perf_counter()
+        epoch()
+        seconds[batch_size] = time.perf_counter() - started
+    return seconds
+
+
+def measure_in_subprocess(implementation: str, batch_sizes, n_samples: int, device: str = "cpu") -> dict:
+    command = [sys.executable, "-m", "benchmarks.throughput", implementation, "--samples", str(n_samples),
+               "--device", device, "--batches", *map(str, batch_sizes)]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr}")
+    return {int(k): v for k, v in json.loads(done.stdout.strip().splitlines()[-1]).items()}
+
+
+def run(quick: bool = False, repeats: int = 3, peak_gflops: float | None = None) -> Table:
+    n_samples = 2_000 if quick else N_SAMPLES
+    batch_sizes = [32, 256] if quick else BATCH_SIZES
+    flops = training_flops(LAYERS, n_samples)
+    rounds = {name: [] for name in ("mlpcore", "numpy", "torch")}
+    for _ in range(repeats):
+        for name in rounds:
+            rounds[name].append(measure_in_subprocess(name, batch_sizes, n_samples))
+    table = Table(
+        f"Training throughput: one epoch of {n_samples:,} samples through {'-'.join(map(str, LAYERS))} "
+        f"(ReLU, softmax cross-entropy, SGD, float32; median of {repeats} rounds, seconds)",
+        ["batch", "mlpcore s", "plain NumPy s", "PyTorch CPU s", "mlpcore / NumPy", "mlpcore / PyTorch",
+         "mlpcore GFLOP/s", "% of GEMM peak"],
+    )
+    for batch_size in batch_sizes:
+        times = {
+            name: float(np.median([r[batch_size] for r in results])) if results[0] else float("nan")
+            for name, results in rounds.items()
+        }
+        gflops = flops / times["mlpcore"] / 1e9
+        table.rows.append([
+            batch_size, times["mlpcore"], times["numpy"], times["torch"], times["mlpcore"] / times["numpy"],
+            times["mlpcore"] / times["torch"], gflops, 100 * gflops / peak_gflops if peak_gflops else float("nan"),
+        ])
+    if not rounds["torch"][0]:
+        table.notes.append("PyTorch is not installed: its column is empty (install a CPU build of torch into .venv to fill it)")
+    table.notes.append(f"FLOPs per epoch (matrix products only): {flops / 1e9:.1f} GFLOP; each implementation runs in its own process")
+    return table
+
+
+def main(argv=None) -> None:
+    """Worker entry point: time one implementation and print ``{batch: seconds}`` as JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("implementation", choices=("mlpcore", "numpy", "torch"))
+    parser.add_argument("--batches", type=int, nargs="+", default=BATCH_SIZES)
+    parser.add_argument("--samples", type=int, default=N_SAMPLES)
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args(argv)
+    print(json.dumps(measure(args.implementation, args.batches, args.samples, args.device)))
+
+
+if __name__ == "__main__":
+    main()
