@@ -44,9 +44,12 @@ def namespace_of(*arrays, names=None):
         If an argument is not an array, or the arrays come from different
         libraries or devices (for example one NumPy and one CuPy array).
     """
-    present = [a for a in arrays if a is not None]
-    if all(type(a) is np.ndarray for a in present):
+    for a in arrays:
+        if a is not None and type(a) is not np.ndarray:
+            break
+    else:
         return _compat_numpy
+    present = [a for a in arrays if a is not None]
     labels = list(names) if names is not None else [f"argument {i + 1}" for i in range(len(arrays))]
     labelled = [(label, a) for label, a in zip(labels, arrays) if a is not None]
     for label, a in labelled:

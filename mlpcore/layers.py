@@ -26,7 +26,7 @@ def _require_dense_shapes(fn: str, X, W, b=None) -> None:
             f"{fn}: X has shape {shape_of(X)} and W has shape {shape_of(W)}, but X's columns "
             f"({X.shape[1]}) must equal W's rows ({W.shape[0]}): one weight row per input feature."
         )
-    if b is not None and shape_of(b) != (W.shape[1],):
+    if b is not None and b.shape != (W.shape[1],):
         raise ValueError(
             f"{fn}: b should have shape ({W.shape[1]},), one bias per output unit of W {shape_of(W)}, "
             f"but got shape {shape_of(b)}."
@@ -75,7 +75,7 @@ def dense_backward(dZ, X, W, *, input_grad=True):
     xp = namespace_of(dZ, X, W, names=("dZ", "X", "W"))
     _require_dense_shapes("dense_backward", X, W)
     require_ndim("dense_backward", "dZ", dZ, 2, "(batch, n_out)")
-    if shape_of(dZ) != (X.shape[0], W.shape[1]):
+    if dZ.shape != (X.shape[0], W.shape[1]):
         raise ValueError(
             f"dense_backward: dZ should have shape ({X.shape[0]}, {W.shape[1]}) = (batch of X, columns of W), "
             f"but got {shape_of(dZ)}."

@@ -115,12 +115,13 @@ def softmax_cross_entropy(logits, y):
     shifted = logits - xp.max(logits, axis=1, keepdims=True)
     exp_shifted = xp.exp(shifted)
     sums = xp.sum(exp_shifted, axis=1, keepdims=True)
+    Y = _one_hot(xp, y, n_classes, logits.dtype)
     # log P[i, y_i] = shifted[i, y_i] - log(sums[i]): the log-probability of the
     # true class, without forming a probability that could round to 0 first.
-    true_shifted = xp.take_along_axis(shifted, y[:, None], axis=1)
-    loss = float(xp.mean(xp.log(sums) - true_shifted))
+    # The one-hot rows pick shifted[i, y_i]; the gradient needs them anyway.
+    loss = (float(xp.sum(xp.log(sums))) - float(xp.sum(shifted * Y))) / batch
     # (P - Y) / batch, the fused gradient, computed in place on P to save temporaries.
     dlogits = exp_shifted / sums
-    dlogits -= _one_hot(xp, y, n_classes, logits.dtype)
+    dlogits -= Y
     dlogits /= batch
     return loss, dlogits

@@ -29,7 +29,7 @@ def require_same_shape(fn: str, name_a: str, a, name_b: str, b) -> None:
     Broadcasting would otherwise turn a (n, 1) and a (n,) array into an (n, n)
     one without complaint, a classic silent bug.
     """
-    if shape_of(a) != shape_of(b):
+    if a.shape != b.shape:
         raise ValueError(
             f"{fn}: {name_a} and {name_b} should have the same shape, "
             f"but {name_a} has shape {shape_of(a)} and {name_b} has shape {shape_of(b)}."
