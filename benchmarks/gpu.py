@@ -15,40 +15,11 @@ import mlpcore
 from mlpcore import backend, optim
 
 from .common import Table
-from .throughput import LEARNING_RATE, synthetic_data
+from .throughput import LEARNING_RATE, synthetic_data, torch_runner
 
 SHAPES = [[784, 256, 128, 10], [784, 1024, 1024, 10], [784, 4096, 4096, 10]]
 BATCH_SIZES = [128, 1024, 4096]
 N_SAMPLES = 60_000
-
-
-def _torch_cuda_epoch(X, y, layer_sizes, batch_size):
-    try:
-        import torch
-    except ImportError:
-        return None
-    if not torch.cuda.is_available():
-        return None
-    device = torch.device("cuda")
-    X_t, y_t = torch.from_numpy(X).to(device), torch.from_numpy(y).to(device)
-    modules = []
-    for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]):
-        modules += [torch.nn.Linear(n_in, n_out), torch.nn.ReLU()]
-    net = torch.nn.Sequential(*modules[:-1]).to(device)
-    optimizer = torch.optim.SGD(net.parameters(), lr=LEARNING_RATE)
-    loss_fn = torch.nn.CrossEntropyLoss()
-
-    def epoch():
-        order = torch.randperm(len(X_t), device=device)
-        for start in range(0, len(X_t), batch_size):
-            rows = order[start : start + batch_size]
-            optimizer.zero_grad(set_to_none=True)
-            loss = loss_fn(net(X_t[rows]), y_t[rows])
-            loss.backward()
-            optimizer.step()
-            loss.item()
-
-    return epoch
 
 
 def _seconds(epoch) -> float:
@@ -78,7 +49,7 @@ def run(quick: bool = False) -> Table:
             cpu_model = mlpcore.MLP(layer_sizes, seed=0)
             t_cpu = _seconds(lambda: cpu_model.fit(X, y, epochs=1, batch_size=batch_size,
                                                    optimizer=optim.SGD(LEARNING_RATE), progress=False))
-            torch_epoch = _torch_cuda_epoch(X, y, layer_sizes, batch_size)
+            torch_epoch = torch_runner(X, y, batch_size, layer_sizes, device="cuda")
             t_torch = _seconds(torch_epoch) if torch_epoch else float("nan")
             table.rows.append(["-".join(map(str, layer_sizes)), batch_size, t_gpu, t_cpu, t_torch,
                                t_cpu / t_gpu, t_gpu / t_torch])

@@ -76,30 +76,33 @@ def plain_numpy_epoch(X, y, params, batch_size, lr, rng):
         b1 -= lr * d1.sum(axis=0)
 
 
-def torch_runner(X, y, batch_size):
-    """A function that runs one PyTorch epoch, or None when torch is not installed."""
+def torch_runner(X, y, batch_size, layer_sizes=LAYERS, device="cpu"):
+    """A function that runs one PyTorch epoch on ``device`` ("cpu" or "cuda"), or None when
+    torch is not installed (or, for "cuda", sees no GPU)."""
     try:
         import torch
     except ImportError:
         return None
+    if device == "cuda" and not torch.cuda.is_available():
+        return None
     torch.manual_seed(0)
-    X_t, y_t = torch.from_numpy(X), torch.from_numpy(y)
+    X_t, y_t = torch.from_numpy(X).to(device), torch.from_numpy(y).to(device)
     layers = []
-    for n_in, n_out in zip(LAYERS[:-1], LAYERS[1:]):
+    for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]):
         layers += [torch.nn.Linear(n_in, n_out), torch.nn.ReLU()]
-    net = torch.nn.Sequential(*layers[:-1])
+    net = torch.nn.Sequential(*layers[:-1]).to(device)
     optimizer = torch.optim.SGD(net.parameters(), lr=LEARNING_RATE)
     loss_fn = torch.nn.CrossEntropyLoss()
 
     def epoch():
-        order = torch.randperm(len(X_t))
+        order = torch.randperm(len(X_t), device=device)
         for start in range(0, len(X_t), batch_size):
             rows = order[start : start + batch_size]
             optimizer.zero_grad(set_to_none=True)
             loss = loss_fn(net(X_t[rows]), y_t[rows])
             loss.backward()
             optimizer.step()
-            loss.item()  # mlpcore reads every batch's loss too
+            loss.item()  # mlpcore reads every batch's loss too (and on a GPU this waits for the step)
 
     return epoch
 
