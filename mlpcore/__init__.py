@@ -11,7 +11,17 @@ mini-batches on the CPU (NumPy) or on a GPU (CuPy).
 >>> history = model.fit(X, y, epochs=1, progress=False)
 """
 
-from . import activations, backend, data, gradcheck, init, layers, losses, optim, regularization
+from . import (
+    activations,
+    backend,
+    data,
+    gradcheck,
+    init,
+    layers,
+    losses,
+    optim,
+    regularization,
+)
 from .model import MLP
 
 __version__ = "0.1.0"

@@ -14,15 +14,18 @@ cross-entropy loss, in :func:`mlpcore.losses.softmax_cross_entropy`.
 from __future__ import annotations
 
 from .backend import namespace_of
+from .guard import reference
 from .validation import require_same_shape
 
 
+@reference
 def relu(Z):
     """Rectified linear unit, ``max(Z, 0)``; any shape in, same shape and dtype out."""
     xp = namespace_of(Z)
     return xp.maximum(Z, 0.0)
 
 
+@reference
 def sigmoid(Z):
     """Logistic function ``1 / (1 + exp(-Z))``, computed without overflow.
 
@@ -35,12 +38,14 @@ def sigmoid(Z):
     return xp.where(Z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
+@reference
 def tanh(Z):
     """Hyperbolic tangent, values in (-1, 1); any shape in, same shape and dtype out."""
     xp = namespace_of(Z)
     return xp.tanh(Z)
 
 
+@reference
 def softmax(Z):
     """Softmax along the last axis: each row of scores becomes probabilities summing to 1.
 
@@ -61,6 +66,7 @@ def softmax(Z):
     return e / xp.sum(e, axis=-1, keepdims=True)
 
 
+@reference
 def relu_backward(dA, Z):
     """Gradient through ReLU: ``dZ = dA`` where ``Z > 0``, else 0.
 
@@ -80,6 +86,7 @@ def relu_backward(dA, Z):
     return dA * xp.astype(Z > 0, dA.dtype)
 
 
+@reference
 def sigmoid_backward(dA, Z, A=None):
     """Gradient through the sigmoid: ``dZ = dA * s * (1 - s)`` with ``s = sigmoid(Z)``.
 
@@ -92,6 +99,7 @@ def sigmoid_backward(dA, Z, A=None):
     return dA * s * (1.0 - s)
 
 
+@reference
 def tanh_backward(dA, Z, A=None):
     """Gradient through tanh: ``dZ = dA * (1 - t**2)`` with ``t = tanh(Z)``.
 

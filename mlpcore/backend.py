@@ -17,9 +17,9 @@ import functools
 import os
 import warnings
 
-import numpy as np
 import array_api_compat
 import array_api_compat.numpy as _compat_numpy
+import numpy as np
 
 DEVICE_CHOICES = ("cpu", "gpu", "auto")
 DEVICE_ENV_VAR = "MLPCORE_DEVICE"

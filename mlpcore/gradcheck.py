@@ -14,9 +14,11 @@ import warnings
 import numpy as np
 
 from .backend import namespace_of
+from .guard import reference
 from .validation import require_positive_number, require_same_shape
 
 
+@reference
 def numerical_gradient(f, x, eps=1e-6):
     """Central-difference gradient of a scalar function ``f`` at ``x``.
 
@@ -55,6 +57,7 @@ def numerical_gradient(f, x, eps=1e-6):
     return grad
 
 
+@reference
 def relative_error(a, b) -> float:
     """``||a - b|| / (||a|| + ||b||)`` with Euclidean norms over all entries.
 

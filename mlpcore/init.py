@@ -23,6 +23,7 @@ import math
 
 import numpy as np
 
+from .guard import reference
 from .rng import as_generator
 
 
@@ -32,6 +33,7 @@ def _require_sizes(fn: str, n_in, n_out) -> None:
             raise ValueError(f"{fn}: {name} should be a positive whole number, but got {n!r}.")
 
 
+@reference
 def zeros(n_in, n_out, rng=None):
     """All-zero weights, shape (n_in, n_out). Every hidden unit then computes the same
     thing and gets the same gradient forever: kept to show why random starts are needed.
@@ -40,6 +42,7 @@ def zeros(n_in, n_out, rng=None):
     return np.zeros((n_in, n_out))
 
 
+@reference
 def normal(n_in, n_out, rng, scale=0.01):
     """Weights drawn from ``N(0, scale**2)``, shape (n_in, n_out). Fine for shallow
     nets; in deep ones a fixed small scale makes signals shrink layer after layer."""
@@ -47,12 +50,14 @@ def normal(n_in, n_out, rng, scale=0.01):
     return as_generator(rng).standard_normal((n_in, n_out)) * scale
 
 
+@reference
 def xavier(n_in, n_out, rng):
     """Xavier/Glorot normal: ``N(0, 2 / (n_in + n_out))``, shape (n_in, n_out)."""
     _require_sizes("xavier", n_in, n_out)
     return as_generator(rng).standard_normal((n_in, n_out)) * math.sqrt(2.0 / (n_in + n_out))
 
 
+@reference
 def he(n_in, n_out, rng):
     """He/Kaiming normal: ``N(0, 2 / n_in)``, shape (n_in, n_out); the default for ReLU."""
     _require_sizes("he", n_in, n_out)

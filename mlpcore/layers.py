@@ -15,6 +15,7 @@ three matrix expressions (each shape is forced by the others)::
 from __future__ import annotations
 
 from .backend import namespace_of
+from .guard import reference
 from .validation import require_ndim, shape_of
 
 
@@ -33,6 +34,7 @@ def _require_dense_shapes(fn: str, X, W, b=None) -> None:
         )
 
 
+@reference
 def dense_forward(X, W, b):
     """Pre-activation of a dense layer, ``Z = X @ W + b``.
 
@@ -53,6 +55,7 @@ def dense_forward(X, W, b):
     return Z
 
 
+@reference
 def dense_backward(dZ, X, W, *, input_grad=True):
     """Gradients of a dense layer from the gradient of its output.
 

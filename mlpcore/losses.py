@@ -15,9 +15,11 @@ with squared error (up to its factor 2).
 from __future__ import annotations
 
 from .backend import namespace_of
+from .guard import reference
 from .validation import require_labels, require_ndim, require_same_shape
 
 
+@reference
 def one_hot(y, n_classes: int, dtype=None):
     """Labels as one-hot rows.
 
@@ -42,6 +44,7 @@ def _one_hot(xp, y, n_classes, dtype):
     return xp.astype(matches, dtype)
 
 
+@reference
 def mse(Y_hat, Y) -> float:
     """Mean squared error over every entry, ``mean((Y_hat - Y) ** 2)``.
 
@@ -55,6 +58,7 @@ def mse(Y_hat, Y) -> float:
     return float(xp.mean(diff * diff))
 
 
+@reference
 def mse_backward(Y_hat, Y):
     """Gradient of :func:`mse` w.r.t. ``Y_hat``: ``2 * (Y_hat - Y) / Y.size``.
 
@@ -69,6 +73,7 @@ def mse_backward(Y_hat, Y):
     return (Y_hat - Y) * (2.0 / size)
 
 
+@reference
 def cross_entropy(P, y) -> float:
     """Mean negative log-probability of the true class, ``-mean(log P[i, y[i]])``.
 
@@ -89,6 +94,7 @@ def cross_entropy(P, y) -> float:
     return float(-xp.mean(xp.log(p_true)))
 
 
+@reference
 def softmax_cross_entropy(logits, y):
     """Softmax followed by cross-entropy, fused, with its gradient.
 

@@ -34,7 +34,13 @@ from .losses import softmax_cross_entropy
 from .optim import SGD
 from .regularization import dropout_backward, dropout_forward, l2_grads, l2_penalty
 from .rng import as_generator
-from .validation import require_finite, require_labels, require_ndim, require_positive_number, require_probability
+from .validation import (
+    require_finite,
+    require_labels,
+    require_ndim,
+    require_positive_number,
+    require_probability,
+)
 
 FILE_FORMAT = "mlpcore.MLP"
 FILE_VERSION = 1

@@ -19,6 +19,7 @@ Adam's bias correction (dividing by ``1 - b**t``) matters in the first steps:
 from __future__ import annotations
 
 from .backend import namespace_of
+from .guard import reference
 from .validation import require_positive_number
 
 
@@ -51,6 +52,7 @@ class SGD:
     def __init__(self, lr=0.01):
         self.lr = require_positive_number("SGD", "lr", lr)
 
+    @reference
     def step(self, params, grads) -> None:
         _require_matching(params, grads)
         for name, g in grads.items():
@@ -69,6 +71,7 @@ class Momentum:
         self.beta = _require_beta("Momentum", "beta", beta)
         self.velocity = {}
 
+    @reference
     def step(self, params, grads) -> None:
         _require_matching(params, grads)
         for name, g in grads.items():
@@ -96,6 +99,7 @@ class Adam:
         self.m = {}
         self.v = {}
 
+    @reference
     def step(self, params, grads) -> None:
         _require_matching(params, grads)
         self.t += 1

@@ -17,6 +17,7 @@ from __future__ import annotations
 from array_api_compat import device as array_device
 
 from .backend import namespace_of
+from .guard import reference
 from .rng import as_generator
 from .validation import require_positive_number, require_probability, require_same_shape
 
@@ -25,6 +26,7 @@ def _is_weight(name: str) -> bool:
     return name.startswith("W")
 
 
+@reference
 def l2_penalty(params, lam) -> float:
     """``lam / 2 * sum of W**2`` over the weight matrices in ``params`` (a dict name -> array)."""
     lam = require_positive_number("l2_penalty", "lam", lam, allow_zero=True)
@@ -36,6 +38,7 @@ def l2_penalty(params, lam) -> float:
     return 0.5 * lam * total
 
 
+@reference
 def l2_grads(params, lam):
     """Gradient of :func:`l2_penalty`: a dict with the keys of ``params``,
     ``lam * W`` for weights and zeros for biases (same shapes and dtypes)."""
@@ -47,6 +50,7 @@ def l2_grads(params, lam):
     return grads
 
 
+@reference
 def dropout_forward(A, p_drop, rng):
     """Inverted dropout on activations ``A`` during training.
 
@@ -71,6 +75,7 @@ def dropout_forward(A, p_drop, rng):
     return A * mask * (1.0 / (1.0 - p_drop)), mask
 
 
+@reference
 def dropout_backward(dA, mask, p_drop):
     """Gradient through inverted dropout: ``dA * mask / (1 - p_drop)``, the same
     scaling as the forward pass (dropped units pass no gradient back)."""

@@ -8,7 +8,6 @@ import os
 
 import numpy as np
 
-
 # IDX type byte -> element type as stored (multi-byte types are big-endian).
 _IDX_TYPES = {
     0x08: np.dtype("u1"),

@@ -1,0 +1,53 @@
+"""The reference implementation refuses to run while a learner's code is being checked.
+
+Every function of the public contract is wrapped with :func:`reference`. The
+grading checks run the learner's function inside :func:`learner_code`; if that
+function calls into mlpcore (directly, through an alias imported earlier, or
+through ``MLP``), the call raises :class:`ReferenceUsedError` instead of
+quietly handing back the model answer. Outside a check the wrapper costs one
+comparison.
+"""
+
+from __future__ import annotations
+
+import inspect
+from contextlib import contextmanager
+
+# A plain counter rather than a context variable, so that threads started by
+# the learner's code cannot escape it.
+_learner_depth = 0
+
+
+class ReferenceUsedError(RuntimeError):
+    """mlpcore's reference implementation was called from the code being checked."""
+
+
+def reference(fn):
+    """Wrap a reference function (or method) so that it refuses to run inside :func:`learner_code`."""
+    qualified = f"{fn.__module__}.{fn.__qualname__}"
+
+    def guarded(*args, **kwargs):
+        if _learner_depth:
+            raise ReferenceUsedError(
+                f"{qualified} is mlpcore's reference answer, and it refuses to run while your code is "
+                "being checked: write this exercise with NumPy yourself."
+            )
+        return fn(*args, **kwargs)
+
+    # Look like the wrapped function in help() and tab completion, without exposing it
+    # as __wrapped__ (which would be a way around the guard).
+    for attribute in ("__name__", "__qualname__", "__doc__", "__module__"):
+        setattr(guarded, attribute, getattr(fn, attribute))
+    guarded.__signature__ = inspect.signature(fn)
+    return guarded
+
+
+@contextmanager
+def learner_code():
+    """While this block runs, every :func:`reference` function raises :class:`ReferenceUsedError`."""
+    global _learner_depth
+    _learner_depth += 1
+    try:
+        yield
+    finally:
+        _learner_depth -= 1

@@ -1,0 +1,108 @@
+"""The grading checks: right answers pass however they are written, mistakes fail and are named."""
+
+import numpy as np
+import pytest
+
+import mlpcore
+from mlpcore.grading import EXERCISES, ExerciseFailed, check
+from submission_bank import CORRECT, MISTAKES
+
+
+def test_every_exercise_has_correct_and_mistaken_submissions():
+    assert set(CORRECT) == set(EXERCISES) == set(MISTAKES)
+    assert all(len(MISTAKES[name]) >= 3 for name in EXERCISES), "at least three mistakes per graded function"
+
+
+@pytest.mark.parametrize("name,fn", [(name, fn) for name, fns in CORRECT.items() for fn in fns],
+                         ids=lambda v: v if isinstance(v, str) else getattr(v, "__name__", "lambda"))
+@pytest.mark.parametrize("hidden", [False, True])
+def test_correct_submissions_pass(name, fn, hidden, capsys):
+    check(name, fn, hidden=hidden)
+    assert capsys.readouterr().out.startswith(f"{name}: all ")
+
+
+@pytest.mark.parametrize("name,fn,words", [(name, fn, words) for name, items in MISTAKES.items() for fn, words in items],
+                         ids=lambda v: v if isinstance(v, str) else "")
+def test_mistakes_fail_and_are_named(name, fn, words):
+    with pytest.raises(ExerciseFailed) as failure:
+        check(name, fn)  # the visible cases alone must catch every listed mistake
+    assert words in str(failure.value), str(failure.value)
+    assert isinstance(failure.value, AssertionError)  # so nbgrader scores the cell 0
+
+
+@pytest.mark.parametrize("name", sorted(EXERCISES))
+def test_calling_the_reference_is_refused(name):
+    reference = EXERCISES[name].reference
+    with pytest.raises(ExerciseFailed, match="called mlpcore's own answer") as failure:
+        check(name, lambda *args: reference(*args))
+    assert failure.value.reason == "reference_used"
+
+
+def test_calling_the_reference_through_the_model_is_refused():
+    def sneaky_relu(Z):
+        mlpcore.MLP([2, 2]).predict(np.ones((1, 2)))
+        return np.maximum(Z, 0)
+
+    with pytest.raises(ExerciseFailed) as failure:
+        check("relu", sneaky_relu)
+    assert failure.value.reason == "reference_used"
+
+
+def test_the_reference_works_again_after_a_check():
+    with pytest.raises(ExerciseFailed):
+        check("relu", mlpcore.activations.relu)
+    assert mlpcore.activations.relu(np.array([-1.0, 2.0])).tolist() == [0.0, 2.0]
+
+
+def test_messages_report_type_then_shape_then_dtype():
+    with pytest.raises(ExerciseFailed, match="should be an array, but your function returned list") as failure:
+        check("relu", lambda Z: np.maximum(Z, 0).tolist())
+    assert failure.value.reason == "wrong"
+    with pytest.raises(ExerciseFailed, match=r"should have shape \(1, 3\), but yours has shape \(3,\)"):
+        check("relu", lambda Z: np.maximum(Z, 0).ravel())
+    with pytest.raises(ExerciseFailed, match="should have dtype float32 .* but yours has dtype float64"):
+        check("relu", lambda Z: np.maximum(Z, 0).astype(np.float64))
+
+
+def test_the_failing_case_is_described():
+    with pytest.raises(ExerciseFailed, match=r"case 1 of 3 \(X \(1, 4\) float64, W \(4, 3\) float64, b \(3,\) float64\)"):
+        check("dense_forward", lambda X, W, b: X @ W)
+
+
+def test_an_exception_in_the_learner_code_is_reported():
+    def broken(Z):
+        raise ValueError("not yet")
+
+    with pytest.raises(ExerciseFailed, match="your function raised ValueError: not yet") as failure:
+        check("relu", broken)
+    assert failure.value.reason == "error"
+
+
+def test_changing_an_input_is_reported():
+    def relu_in_place(Z):
+        Z[Z < 0] = 0
+        return Z
+
+    with pytest.raises(ExerciseFailed, match="changed its input Z") as failure:
+        check("relu", relu_in_place)
+    assert failure.value.reason == "mutated_input"
+
+
+def test_not_a_function_and_unknown_exercise():
+    with pytest.raises(ExerciseFailed, match="expected your function, but got NoneType"):
+        check("relu", None)
+    with pytest.raises(KeyError, match="there is no exercise 'rleu'"):
+        check("rleu", np.abs)
+
+
+def test_hidden_cases_are_more_and_different():
+    visible = EXERCISES["dense_forward"].cases(np.random.default_rng(0), False)
+    hidden = EXERCISES["dense_forward"].cases(np.random.default_rng(0), True)
+    assert len(hidden) > len(visible)
+
+
+def test_a_mistake_only_hidden_cases_catch():
+    # Z >= 0 differs from Z > 0 only at exact zeros, which only the hidden cases contain.
+    check("relu_backward", lambda dA, Z: dA * (Z >= 0))
+    with pytest.raises(ExerciseFailed, match="Z >= 0"):
+        check("relu_backward", lambda dA, Z: dA * (Z >= 0), hidden=True)
