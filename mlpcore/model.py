@@ -305,6 +305,8 @@ class MLP:
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"fit: {name} should be a positive whole number, but got {value!r}.")
         if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise TypeError(f"fit: validation_data should be a pair (X_val, y_val), but got {type(validation_data).__name__}.")
             X_val, y_val = validation_data
             X_val, _ = self._inputs(X_val, "fit (validation_data)")
             y_val = self._labels(y_val, int(X_val.shape[0]), "fit (validation_data)")
@@ -321,6 +323,12 @@ class MLP:
                     rows = order[start : start + batch_size]
                     X_batch, y_batch = self.xp.take(X, rows, axis=0), self.xp.take(y, rows, axis=0)
                     loss, grads, logits = self._loss_grads_logits(X_batch, y_batch, l2, dropout)
+                    if not math.isfinite(loss):  # checked before the step, so the weights stay usable
+                        raise FloatingPointError(
+                            f"fit: the loss became {loss} in epoch {epoch}; the learning rate "
+                            f"({getattr(optimizer, 'lr', '?')}) is probably too large for this model. "
+                            "The weights are left as they were before this step."
+                        )
                     optimizer.step(self.params, grads)
                     loss_sum += loss * int(rows.shape[0])
                     correct += int(self.xp.count_nonzero(self.xp.argmax(logits, axis=1) == y_batch))
@@ -334,11 +342,6 @@ class MLP:
                     history["val_accuracy"].append(val_accuracy)
                     postfix["val_acc"] = f"{val_accuracy:.3f}"
                 bar.set_postfix(postfix)
-                if not math.isfinite(history["loss"][-1]):
-                    raise FloatingPointError(
-                        f"fit: the loss became {history['loss'][-1]} in epoch {epoch}; the learning rate "
-                        f"({getattr(optimizer, 'lr', '?')}) is probably too large for this model."
-                    )
         return history
 
     # ------------------------------------------------------------------ using it

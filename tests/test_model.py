@@ -180,9 +180,11 @@ def test_evaluate_matches_loss_and_grads_without_regularization(rng):
 def test_a_diverging_run_says_the_learning_rate_is_too_large(rng):
     X, y = small_problem(rng, batch=40)
     X = X * 1e3
+    model = MLP([4, 64, 3], init="normal")
     with pytest.raises(FloatingPointError, match="learning rate .* is probably too large"):
         with np.errstate(all="ignore"):
-            MLP([4, 64, 3], init="normal").fit(X, y, epochs=20, optimizer=optim.SGD(1e6), progress=False)
+            model.fit(X, y, epochs=20, optimizer=optim.SGD(1e6), progress=False)
+    assert all(np.isfinite(p).all() for p in model.params.values())  # the model is still usable
 
 
 def test_repr_mentions_the_essentials():
@@ -236,6 +238,8 @@ def test_bad_layer_sizes(sizes):
 
 def test_bad_fit_arguments(rng):
     X, y = small_problem(rng)
+    with pytest.raises(TypeError, match=r"validation_data should be a pair \(X_val, y_val\), but got ndarray"):
+        MLP([4, 3]).fit(X, y, validation_data=X, progress=False)
     with pytest.raises(ValueError, match="batch_size should be a positive whole number, but got 0"):
         MLP([4, 3]).fit(X, y, batch_size=0, progress=False)
     with pytest.raises(ValueError, match=r"dropout should be in \[0, 1\), but got 1"):
