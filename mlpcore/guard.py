@@ -16,6 +16,9 @@ from contextlib import contextmanager
 # A plain counter rather than a context variable, so that threads started by
 # the learner's code cannot escape it.
 _learner_depth = 0
+# How many calls were refused: a check compares it before and after the learner's
+# code, so that catching ReferenceUsedError does not hide the attempt.
+refusals = 0
 
 
 class ReferenceUsedError(RuntimeError):
@@ -27,7 +30,9 @@ def reference(fn):
     qualified = f"{fn.__module__}.{fn.__qualname__}"
 
     def guarded(*args, **kwargs):
+        global refusals
         if _learner_depth:
+            refusals += 1
             raise ReferenceUsedError(
                 f"{qualified} is mlpcore's reference answer, and it refuses to run while your code is "
                 "being checked: write this exercise with NumPy yourself."

@@ -48,6 +48,18 @@ def test_calling_the_reference_through_the_model_is_refused():
     assert failure.value.reason == "reference_used"
 
 
+def test_catching_the_refusal_does_not_hide_it():
+    def relu_trying_the_reference(Z):
+        try:
+            return mlpcore.activations.relu(Z)
+        except Exception:
+            return np.maximum(Z, 0)
+
+    with pytest.raises(ExerciseFailed) as failure:
+        check("relu", relu_trying_the_reference)
+    assert failure.value.reason == "reference_used"
+
+
 def test_the_reference_works_again_after_a_check():
     with pytest.raises(ExerciseFailed):
         check("relu", mlpcore.activations.relu)
