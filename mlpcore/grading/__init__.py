@@ -1,0 +1,195 @@
+"""Grading checks: compare a learner's function with mlpcore's reference, and say what is wrong.
+
+A notebook's test cell is one line, ``check("dense_forward", dense_forward)``;
+its hidden tests run ``check("dense_forward", dense_forward, hidden=True)`` with
+more and harder cases. For every case :func:`check`
+
+1. copies the inputs, runs the reference and then the learner's function (inside
+   :func:`mlpcore.guard.learner_code`, so calling mlpcore from it fails);
+2. reports an exception, a changed input, or an output whose type, shape, dtype
+   or values differ from the reference's, in that order, naming the case;
+3. for a wrong value, names the likely mistake when the output matches a known
+   wrong variant from :data:`EXERCISES`.
+
+A failure raises :class:`ExerciseFailed`, an ``AssertionError``, so nbgrader
+scores the cell 0; ``reason`` says why ("wrong", "error", "mutated_input",
+"reference_used").
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import warnings
+import zlib
+
+import numpy as np
+
+from .. import guard
+from ..guard import ReferenceUsedError, learner_code
+from .compare import as_array, compare_output, same_output
+from .exercises import EXERCISES, Exercise
+
+__all__ = ["check", "ExerciseFailed", "EXERCISES"]
+
+
+class ExerciseFailed(AssertionError):
+    """An exercise's check failed; ``reason`` is one of wrong, error, mutated_input, reference_used."""
+
+    def __init__(self, exercise: str, reason: str, message: str):
+        super().__init__(f"{exercise}: {message}")
+        self.exercise = exercise
+        self.reason = reason
+
+
+def check(name: str, fn, hidden: bool = False) -> None:
+    """Check the learner's ``fn`` for exercise ``name`` against the reference; raise on the first problem.
+
+    Prints one line when every case matches.
+    """
+    if name not in EXERCISES:
+        raise KeyError(f"there is no exercise {name!r}; the exercises are {', '.join(sorted(EXERCISES))}")
+    exercise = EXERCISES[name]
+    if not callable(fn):
+        raise ExerciseFailed(name, "error", f"expected your function, but got {type(fn).__name__} ({fn!r})")
+    # A fixed seed per exercise: the same cases every run, different for visible and hidden.
+    rng = np.random.default_rng(zlib.crc32(name.encode()) + (1 if hidden else 0))
+    cases = exercise.cases(rng, hidden)
+    for number, args in enumerate(cases, start=1):
+        where = f"case {number} of {len(cases)} ({describe(exercise, args)})"
+        expected = exercise.reference(*copy.deepcopy(args))
+        learner_args = copy.deepcopy(args)
+        refusals_before = guard.refusals
+        try:
+            output = _run_learner(fn, learner_args)
+        except ReferenceUsedError as exc:
+            raise ExerciseFailed(name, "reference_used", f"your function called mlpcore's own answer. {exc}") from None
+        except Exception as exc:
+            if guard.refusals != refusals_before:
+                raise ExerciseFailed(name, "reference_used", "your function called mlpcore's own answer.") from None
+            raise ExerciseFailed(
+                name, "error", f"{where}: your function raised {type(exc).__name__}: {exc}{_hint(exercise, fn, cases)}"
+            ) from None
+        if guard.refusals != refusals_before:  # the learner's code caught the refusal itself
+            raise ExerciseFailed(name, "reference_used", "your function called mlpcore's own answer, which "
+                                 "refuses to run while your code is being checked.")
+        changed = changed_arguments(exercise, args, learner_args)
+        if changed:
+            raise ExerciseFailed(
+                name, "mutated_input",
+                f"{where}: your function changed its input {changed}. Compute new arrays instead of modifying "
+                "the arguments in place (for example Z = Z + b rather than Z += b on an argument).",
+            )
+        problem = compare_output(*_comparable(output, expected, exercise.outputs))
+        if problem:
+            raise ExerciseFailed(name, "wrong", f"{where}: {problem}.{_hint(exercise, fn, cases)}")
+    kind = "hidden " if hidden else ""
+    print(f"{name}: all {len(cases)} {kind}cases match the reference.")
+
+
+def describe(exercise: Exercise, args) -> str:
+    """``X (5, 3) float64, W (3, 2) float64, ...`` using the reference's parameter names."""
+    names = list(inspect.signature(exercise.reference).parameters)
+    parts = []
+    for name, value in zip(names, args):
+        array = as_array(value)
+        if array is not None:
+            parts.append(f"{name} {array.shape} {array.dtype}")
+        elif isinstance(value, dict):
+            parts.append(f"{name} with keys {', '.join(value)}")
+        elif callable(value):
+            parts.append(f"{name}={getattr(value, '__name__', 'a function')}")
+        else:
+            parts.append(f"{name}={value!r}")
+    return ", ".join(parts)
+
+
+def changed_arguments(exercise: Exercise, before, after) -> str:
+    """The names of array arguments (or arrays in dict arguments) whose values the call changed."""
+    names = list(inspect.signature(exercise.reference).parameters)
+    changed = []
+    for name, old, new in zip(names, before, after):
+        pairs = [(f"{name}[{key!r}]", old[key], new.get(key)) for key in old] if isinstance(old, dict) else [(name, old, new)]
+        for label, a, b in pairs:
+            if isinstance(a, np.ndarray) and not (isinstance(b, np.ndarray) and np.array_equal(a, b, equal_nan=True)):
+                changed.append(label)
+    return ", ".join(changed)
+
+
+def _run_learner(fn, args):
+    """Call the learner's function with the reference locked away. NumPy's floating-point
+    warnings are silenced: an overflow shows up as inf or NaN, which the check then diagnoses."""
+    with learner_code(), np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return fn(*args)
+
+
+def likely_mistake(exercise: Exercise, cases, outputs) -> str | None:
+    """The hint of the first known mistake that explains the learner's outputs on every case
+    where the learner's function returned something (``outputs[i]`` is None where it raised).
+
+    Looking at all cases, not only the failing one, tells apart mistakes that agree on some
+    shapes (with a batch of one, "summed over the batch" equals "summed over everything")."""
+    answered = [(args, out) for args, out in zip(cases, outputs) if out is not None]
+    if not answered:
+        return None
+    # Wrong formulas first, judged on the finite answers (an unshifted softmax over the wrong
+    # axis is first of all a wrong-axis mistake); then symptoms such as overflow.
+    finite = [(args, out) for args, out in answered if _all_finite(out)]
+    for mistake in exercise.mistakes:
+        if mistake.wrong is not None and finite and all(_explains(mistake, args, out) for args, out in finite):
+            return mistake.hint
+    for mistake in exercise.mistakes:
+        if mistake.symptom is not None and any(mistake.symptom(args, out) for args, out in answered):
+            return mistake.hint
+    return None
+
+
+def _all_finite(output) -> bool:
+    parts = _plain(output) if isinstance(output, (tuple, dict)) else (output,)
+    try:
+        return all(np.all(np.isfinite(np.asarray(as_array(p) if as_array(p) is not None else p, dtype=float)))
+                   for p in parts)
+    except (TypeError, ValueError):
+        return True
+
+
+def _explains(mistake, args, output) -> bool:
+    try:
+        with np.errstate(all="ignore"):
+            wrong = mistake.wrong(*copy.deepcopy(args))
+    except Exception:
+        return False
+    return wrong is not None and same_output(_plain(output), _plain(wrong))
+
+
+def _hint(exercise: Exercise, fn, cases) -> str:
+    """``"\nLikely mistake: ..."`` from the learner's outputs on all cases, or ""."""
+    outputs = []
+    for args in cases:
+        try:
+            outputs.append(_run_learner(fn, copy.deepcopy(args)))
+        except Exception:
+            outputs.append(None)
+    mistake = likely_mistake(exercise, cases, outputs)
+    return f"\nLikely mistake: {mistake}." if mistake else ""
+
+
+def _comparable(output, expected, names):
+    """``(output, expected, names)`` ready for :func:`compare_output`: a dict of arrays (as
+    l2_grads returns) becomes a tuple in key order, each part named by its key."""
+    if not isinstance(expected, dict):
+        return output, expected, names
+    keys = sorted(expected)
+    labels = tuple(f"[{key!r}]" for key in keys)
+    if not isinstance(output, dict) or sorted(output) != keys:
+        got = f"keys {sorted(output)}" if isinstance(output, dict) else type(output).__name__
+        return ("not a dict",), (expected[keys[0]],), (f"a dict with keys {keys} (got {got})",)
+    return tuple(output[k] for k in keys), tuple(expected[k] for k in keys), labels
+
+
+def _plain(value):
+    """A dict of arrays as a tuple in key order, so that :func:`same_output` can compare it."""
+    if isinstance(value, dict):
+        return tuple(value[key] for key in sorted(value))
+    return value

@@ -1,0 +1,103 @@
+"""Comparing one learner output with the reference's: type, then shape, then dtype, then values.
+
+Each comparison returns ``None`` when the output is right, or a sentence that
+says what is wrong and where, so that the first problem found is the one the
+learner reads.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ..backend import to_numpy
+
+
+def tolerance(dtype) -> tuple[float, float]:
+    """``(rtol, atol)`` for comparing values of ``dtype``: float32 keeps about 7 digits."""
+    return (1e-4, 1e-5) if np.dtype(dtype) == np.float32 else (1e-7, 1e-10)
+
+
+def as_array(value):
+    """A NumPy array for arrays of any backend, or None for things that are not arrays."""
+    if isinstance(value, np.ndarray):
+        return value
+    try:
+        import array_api_compat
+
+        if array_api_compat.is_array_api_obj(value):
+            return to_numpy(value)
+    except Exception:
+        pass
+    return None
+
+
+def compare_array(name: str, value, expected: np.ndarray) -> str | None:
+    """``None`` if ``value`` is an array equal to ``expected`` within tolerance, else what differs."""
+    actual = as_array(value)
+    if actual is None:
+        return f"{name} should be an array, but your function returned {type(value).__name__}"
+    if actual.shape != expected.shape:
+        return f"{name} should have shape {expected.shape}, but yours has shape {actual.shape}"
+    if actual.dtype != expected.dtype:
+        return (f"{name} should have dtype {expected.dtype} (the dtype of the inputs), but yours has dtype "
+                f"{actual.dtype}; a constant or an np.zeros(...) without dtype= can change it")
+    rtol, atol = tolerance(expected.dtype)
+    if not np.isfinite(actual).all() and np.isfinite(expected).all():
+        bad = np.argwhere(~np.isfinite(actual))[0]
+        return f"{name} contains NaN or infinity (first at index {tuple(int(i) for i in bad)}), but the expected values are all finite"
+    close = np.isclose(actual, expected, rtol=rtol, atol=atol, equal_nan=True)
+    if close.all():
+        return None
+    wrong = np.argwhere(~close)
+    first = tuple(int(i) for i in wrong[0])
+    return (f"{name} differs from the expected values at {len(wrong)} of {close.size} entries; "
+            f"e.g. at index {first}: yours {actual[first]:.6g}, expected {expected[first]:.6g}")
+
+
+def compare_number(name: str, value, expected: float) -> str | None:
+    """``None`` if ``value`` is a real number equal to ``expected`` within tolerance."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        shape = f" of shape {value.shape}" if hasattr(value, "shape") else ""
+        return f"{name} should be a single number, but your function returned {type(value).__name__}{shape}"
+    rtol, atol = 1e-5, 1e-8
+    if not np.isfinite(value) and np.isfinite(expected):
+        return f"{name} is {value}, but the expected value is finite ({expected:.6g})"
+    if np.isclose(float(value), expected, rtol=rtol, atol=atol):
+        return None
+    return f"{name} is {float(value):.6g}, but the expected value is {expected:.6g}"
+
+
+def compare_output(value, expected, names) -> str | None:
+    """Compare a whole output: an array, a number, or a tuple of those (``names`` labels each part)."""
+    if isinstance(expected, tuple):
+        if not isinstance(value, tuple) or len(value) != len(expected):
+            got = f"a tuple of {len(value)}" if isinstance(value, tuple) else type(value).__name__
+            return f"your function should return a tuple ({', '.join(names)}), but it returned {got}"
+        for part_name, part, part_expected in zip(names, value, expected):
+            problem = compare_output(part, part_expected, (part_name,))
+            if problem:
+                return problem
+        return None
+    if isinstance(expected, np.ndarray):
+        return compare_array(names[0], value, expected)
+    return compare_number(names[0], value, float(expected))
+
+
+def same_output(value, other) -> bool:
+    """Whether two outputs agree (used to recognise a known mistake in a wrong answer)."""
+    if isinstance(other, tuple):
+        return isinstance(value, tuple) and len(value) == len(other) and all(same_output(v, o) for v, o in zip(value, other))
+    a, b = as_array(value), as_array(other)
+    if a is None or b is None:
+        try:
+            return bool(np.isclose(float(value), float(other), rtol=1e-5, atol=1e-8))
+        except (TypeError, ValueError):
+            return False
+    if a.shape != b.shape:
+        return False
+    rtol, atol = tolerance(b.dtype if b.dtype.kind == "f" else np.float64)
+    return bool(np.allclose(a.astype(np.float64), b.astype(np.float64), rtol=rtol, atol=atol, equal_nan=True))

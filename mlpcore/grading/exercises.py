@@ -1,0 +1,296 @@
+"""The table that drives every check: exercise name -> cases, reference, outputs, known mistakes.
+
+A case is a tuple of arguments, drawn at random (never hard-coded numbers) in
+several shapes: a batch of one, non-square and wide matrices, float64 and
+float32. Hidden checks add more and harder cases. A known mistake is either a
+wrong variant of the formula (if the learner's output equals the variant's, the
+mistake is named) or a symptom seen in the output (such as NaN where the
+reference is finite).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .. import activations, gradcheck, layers, losses, regularization
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A common mistake: ``wrong(*args)`` computes what the mistaken code returns, or
+    ``symptom(args, output)`` recognises it in the learner's output."""
+
+    hint: str
+    wrong: Callable | None = None
+    symptom: Callable | None = None
+
+
+@dataclass(frozen=True)
+class Exercise:
+    name: str
+    reference: Callable
+    cases: Callable  # (rng, hidden) -> list of argument tuples
+    outputs: tuple = ("the result",)
+    mistakes: tuple = field(default_factory=tuple)
+
+
+# ------------------------------------------------------------------ case makers
+
+F64, F32 = np.float64, np.float32
+
+
+def _normal(rng, shape, dtype, scale=1.0):
+    return (rng.standard_normal(shape) * scale).astype(dtype)
+
+
+def elementwise_cases(n_arrays, scale=2.0, with_zeros=False, large=None):
+    """Cases of ``n_arrays`` same-shaped arrays; ``large`` adds a case of values that big."""
+
+    def make(rng, hidden):
+        specs = [((1, 3), F64), ((4, 5), F64), ((3, 4), F32)]
+        if hidden:
+            specs += [((7, 2), F64), ((2, 9), F32), ((6, 6), F64)]
+        cases = [tuple(_normal(rng, shape, dtype, scale) for _ in range(n_arrays)) for shape, dtype in specs]
+        if large is not None:
+            values = np.array([[-large, 0.5, large], [large, large / 2, -1.0]])
+            cases.append(tuple(values.copy() if i == n_arrays - 1 else _normal(rng, values.shape, F64) for i in range(n_arrays)))
+        if with_zeros and hidden:
+            arrays = [_normal(rng, (3, 5), F64) for _ in range(n_arrays)]
+            arrays[-1][:, ::2] = 0.0  # exact zeros in the last argument (Z): where derivatives have a convention
+            cases.append(tuple(arrays))
+        return cases
+
+    return make
+
+
+DENSE_SHAPES = [(1, 4, 3, F64), (5, 3, 2, F64), (4, 6, 6, F32)]
+DENSE_HIDDEN = [(8, 7, 7, F64), (2, 20, 13, F64), (16, 5, 5, F32), (3, 1, 4, F64)]
+
+
+def dense_forward_cases(rng, hidden):
+    return [(_normal(rng, (b, i), d), _normal(rng, (i, o), d), _normal(rng, (o,), d))
+            for b, i, o, d in DENSE_SHAPES + (DENSE_HIDDEN if hidden else [])]
+
+
+def dense_backward_cases(rng, hidden):
+    return [(_normal(rng, (b, o), d), _normal(rng, (b, i), d), _normal(rng, (i, o), d))
+            for b, i, o, d in DENSE_SHAPES + (DENSE_HIDDEN if hidden else [])]
+
+
+def label_cases(kind):
+    """(scores, labels) cases; ``kind`` "probabilities" gives softmax rows, "logits" raw scores."""
+
+    def make(rng, hidden):
+        specs = [(1, 3, F64), (6, 4, F64), (5, 10, F32)]
+        if hidden:
+            specs += [(9, 2, F64), (32, 10, F32), (4, 7, F64)]
+        cases = []
+        for batch, n_classes, dtype in specs:
+            scores = _normal(rng, (batch, n_classes), dtype, 3.0)
+            if kind == "probabilities":
+                scores = activations.softmax(scores)
+            cases.append((scores, rng.integers(0, n_classes, batch)))
+        if kind == "logits":  # large scores: exp overflows without the max shift
+            cases.append((np.array([[800.0, 0.0, -800.0], [1.0, 1000.0, 2.0]]), np.array([0, 2])))
+        return cases
+
+    return make
+
+
+def l2_cases(rng, hidden):
+    shapes = [(3, 4, 2)] + ([(5, 6, 3), (2, 9, 4)] if hidden else [])
+    cases = []
+    for n_in, n_hidden, n_out in shapes:
+        params = {"W1": _normal(rng, (n_in, n_hidden), F64), "b1": _normal(rng, (n_hidden,), F64),
+                  "W2": _normal(rng, (n_hidden, n_out), F64), "b2": _normal(rng, (n_out,), F64)}
+        cases += [(params, 0.1), (params, 0.003)]
+    return cases
+
+
+def dropout_backward_cases(rng, hidden):
+    specs = [((4, 5), F64, 0.5), ((2, 3), F32, 0.2)] + ([((8, 6), F64, 0.8), ((1, 7), F32, 0.1)] if hidden else [])
+    return [(_normal(rng, shape, dtype), (rng.random(shape) >= p).astype(dtype), p) for shape, dtype, p in specs]
+
+
+def relative_error_cases(rng, hidden):
+    cases = []
+    for shape in [(5,), (3, 4)] + ([(2, 2, 3), (7, 1)] if hidden else []):
+        a = rng.standard_normal(shape)
+        cases += [(a, a + 1e-3 * rng.standard_normal(shape)), (a, 2 * a)]
+    return cases
+
+
+def wiggly(x):
+    """A test function for gradient checks with a non-zero third derivative everywhere."""
+    return float(np.sum(x**3) + np.sum(np.sin(3 * x)))
+
+
+def numerical_gradient_cases(rng, hidden):
+    shapes = [(3,), (2, 3)] + ([(4, 2), (1, 5)] if hidden else [])
+    return [(wiggly, rng.standard_normal(shape), eps) for shape in shapes for eps in (1e-3, 1e-4)]
+
+
+# --------------------------------------------------------------------- helpers
+
+
+def _sigmoid(Z):
+    return 1.0 / (1.0 + np.exp(-Z))
+
+
+def _overflowed(args, output):
+    values = output[1] if isinstance(output, tuple) else output
+    try:
+        return not np.all(np.isfinite(np.asarray(values, dtype=float)))
+    except (TypeError, ValueError):
+        return False
+
+
+def _fused(logits, y, scale_gradient=1.0):
+    loss, dlogits = losses.softmax_cross_entropy(logits, y)
+    return loss, dlogits * scale_gradient
+
+
+# ----------------------------------------------------------------------- table
+
+EXERCISES = {e.name: e for e in [
+    Exercise("relu", activations.relu, elementwise_cases(1), mistakes=(
+        Mistake("np.minimum instead of np.maximum: ReLU keeps the positive part", lambda Z: np.minimum(Z, 0)),
+        Mistake("returned the 0/1 mask (Z > 0) instead of the values max(Z, 0)", lambda Z: (Z > 0).astype(Z.dtype)),
+        Mistake("took the absolute value: negative inputs must become 0", lambda Z: np.abs(Z)),
+    )),
+    Exercise("sigmoid", activations.sigmoid, elementwise_cases(1, large=1e3), mistakes=(
+        Mistake("the sign in the exponent: sigmoid is 1 / (1 + exp(-Z))", lambda Z: 1 / (1 + np.exp(Z))),
+        Mistake("tanh is a different function: sigmoid's values lie in (0, 1)", lambda Z: np.tanh(Z)),
+        Mistake("the 1 + is missing from the denominator: 1 / exp(-Z) is just exp(Z)", lambda Z: np.exp(Z)),
+        Mistake("exp overflows for large |Z|: use exp(-|Z|) in both branches", symptom=_overflowed),
+    )),
+    Exercise("tanh", activations.tanh, elementwise_cases(1), mistakes=(
+        Mistake("that is the sigmoid: tanh's values lie in (-1, 1)", lambda Z: _sigmoid(Z)),
+        Mistake("tanh(Z) = 2 * sigmoid(2 Z) - 1, not 2 * sigmoid(Z) - 1", lambda Z: 2 * _sigmoid(Z) - 1),
+        Mistake("that is sinh(Z): tanh(Z) = sinh(Z) / cosh(Z)", lambda Z: np.sinh(Z)),
+    )),
+    Exercise("softmax", activations.softmax, elementwise_cases(1, large=1e3), mistakes=(
+        Mistake("normalised over the wrong axis: each row (axis=1) should sum to 1",
+                lambda Z: np.exp(Z - Z.max(axis=0)) / np.exp(Z - Z.max(axis=0)).sum(axis=0)),
+        Mistake("divided by the sum of the whole matrix instead of each row's sum",
+                lambda Z: np.exp(Z - Z.max()) / np.exp(Z - Z.max()).sum()),
+        Mistake("exp overflows without the max shift: subtract each row's maximum first", symptom=_overflowed),
+    )),
+    Exercise("relu_backward", activations.relu_backward, elementwise_cases(2, with_zeros=True), mistakes=(
+        Mistake("returned the derivative mask without multiplying by dA (chain rule: dZ = dA * relu'(Z))",
+                lambda dA, Z: (Z > 0).astype(dA.dtype)),
+        Mistake("multiplied by Z instead of by the 0/1 derivative of ReLU", lambda dA, Z: dA * Z),
+        Mistake("multiplied by relu(Z) instead of by its 0/1 derivative", lambda dA, Z: dA * np.maximum(Z, 0)),
+        Mistake("ReLU's derivative at Z = 0 is taken as 0 here (use Z > 0, not Z >= 0)", lambda dA, Z: dA * (Z >= 0)),
+    )),
+    Exercise("sigmoid_backward", activations.sigmoid_backward, elementwise_cases(2), mistakes=(
+        Mistake("derivative taken at the activation: Z is the pre-activation, so first compute s = sigmoid(Z)",
+                lambda dA, Z: dA * Z * (1 - Z)),
+        Mistake("missing the factor (1 - s): sigmoid'(Z) = s * (1 - s)", lambda dA, Z: dA * _sigmoid(Z)),
+        Mistake("forgot to multiply by dA (chain rule)", lambda dA, Z: _sigmoid(Z) * (1 - _sigmoid(Z))),
+    )),
+    Exercise("tanh_backward", activations.tanh_backward, elementwise_cases(2), mistakes=(
+        Mistake("derivative taken at the activation: Z is the pre-activation, so first compute t = tanh(Z)",
+                lambda dA, Z: dA * (1 - Z**2)),
+        Mistake("tanh'(Z) = 1 - tanh(Z)**2: the square is missing", lambda dA, Z: dA * (1 - np.tanh(Z))),
+        Mistake("forgot to multiply by dA (chain rule)", lambda dA, Z: 1 - np.tanh(Z) ** 2),
+    )),
+    Exercise("dense_forward", layers.dense_forward, dense_forward_cases, outputs=("Z",), mistakes=(
+        Mistake("forgot to add the bias b", lambda X, W, b: X @ W),
+        Mistake("transposed weights: W has shape (n_in, n_out), so the product is X @ W",
+                lambda X, W, b: X @ W.T + b),
+        Mistake("subtracted the bias instead of adding it", lambda X, W, b: X @ W - b),
+        Mistake("the result is transposed: with X (batch, n_in) and W (n_in, n_out), Z = X @ W + b "
+                "has shape (batch, n_out)", lambda X, W, b: (X @ W + b).T),
+    )),
+    Exercise("dense_backward", layers.dense_backward, dense_backward_cases, outputs=("dX", "dW", "db"), mistakes=(
+        Mistake("divided db by the batch size: dZ already holds the mean's 1/batch, so db = dZ.sum(axis=0)",
+                lambda dZ, X, W: (dZ @ W.T, X.T @ dZ, dZ.mean(axis=0))),
+        Mistake("divided dW (and db) by the batch size a second time",
+                lambda dZ, X, W: (dZ @ W.T, X.T @ dZ / len(X), dZ.mean(axis=0))),
+        Mistake("transposed weights in dX: dX = dZ @ W.T", lambda dZ, X, W: (dZ @ W, X.T @ dZ, dZ.sum(axis=0))),
+        Mistake("dW should be X.T @ dZ (shape (n_in, n_out)), not its transpose",
+                lambda dZ, X, W: (dZ @ W.T, (X.T @ dZ).T, dZ.sum(axis=0))),
+    )),
+    Exercise("mse", losses.mse, elementwise_cases(2), outputs=("the loss",), mistakes=(
+        Mistake("summed instead of averaging: the loss is the mean over every entry",
+                lambda Y_hat, Y: float(np.sum((Y_hat - Y) ** 2))),
+        Mistake("averaged over the batch only: divide by the number of entries, Y.size",
+                lambda Y_hat, Y: float(np.sum((Y_hat - Y) ** 2) / len(Y))),
+        Mistake("a factor 1/2 was added: this course's MSE is mean((Y_hat - Y)**2)",
+                lambda Y_hat, Y: float(0.5 * np.mean((Y_hat - Y) ** 2))),
+        Mistake("the errors were not squared", lambda Y_hat, Y: float(np.mean(np.abs(Y_hat - Y)))),
+    )),
+    Exercise("mse_backward", losses.mse_backward, elementwise_cases(2), outputs=("dY_hat",), mistakes=(
+        Mistake("missing the factor 2 from the derivative of the square", lambda Y_hat, Y: (Y_hat - Y) / Y.size),
+        Mistake("divided by the batch size instead of the number of entries Y.size",
+                lambda Y_hat, Y: 2 * (Y_hat - Y) / len(Y)),
+        Mistake("the sign is flipped: the gradient w.r.t. Y_hat is 2 (Y_hat - Y) / size",
+                lambda Y_hat, Y: 2 * (Y - Y_hat) / Y.size),
+        Mistake("did not divide by the number of entries (the loss is a mean)", lambda Y_hat, Y: 2 * (Y_hat - Y)),
+    )),
+    Exercise("cross_entropy", losses.cross_entropy, label_cases("probabilities"), outputs=("the loss",), mistakes=(
+        Mistake("the minus sign is missing: log-probabilities are negative, the loss is -mean(log p)",
+                lambda P, y: float(np.mean(np.log(P[np.arange(len(y)), y])))),
+        Mistake("summed over the batch instead of averaging",
+                lambda P, y: float(-np.sum(np.log(np.maximum(P[np.arange(len(y)), y], 1e-300))))),
+        Mistake("P[y] picks whole rows: the true class's probability of sample i is P[i, y[i]], "
+                "i.e. P[np.arange(batch), y]", lambda P, y: float(-np.mean(np.log(P[y])))),
+    )),
+    Exercise("softmax_cross_entropy", losses.softmax_cross_entropy, label_cases("logits"),
+             outputs=("loss", "dlogits"), mistakes=(
+        Mistake("dlogits is not divided by the batch size: the loss is a mean", lambda z, y: _fused(z, y, len(y))),
+        Mistake("dlogits is divided by the batch size twice", lambda z, y: _fused(z, y, 1 / len(y))),
+        Mistake("the sign of dlogits is flipped: it is (P - Y) / batch", lambda z, y: _fused(z, y, -1.0)),
+        Mistake("exp overflows without the max shift: subtract each row's maximum before exp", symptom=_overflowed),
+    )),
+    Exercise("l2_penalty", regularization.l2_penalty, l2_cases, outputs=("the penalty",), mistakes=(
+        Mistake("the factor 1/2 is missing: the penalty is lam / 2 * sum of W**2",
+                lambda p, lam: 2 * regularization.l2_penalty(p, lam)),
+        Mistake("the biases were penalised too: only the weight matrices (keys starting with W) are",
+                lambda p, lam: 0.5 * lam * sum(float(np.sum(v**2)) for v in p.values())),
+        Mistake("used the norm instead of the squared norm",
+                lambda p, lam: 0.5 * lam * sum(float(np.linalg.norm(v)) for k, v in p.items() if k.startswith("W"))),
+    )),
+    Exercise("l2_grads", regularization.l2_grads, l2_cases, outputs=("the gradients",), mistakes=(
+        Mistake("a factor 2 too many: the derivative of lam / 2 * W**2 is lam * W",
+                lambda p, lam: {k: (2 * lam * v if k.startswith("W") else 0 * v) for k, v in p.items()}),
+        Mistake("the biases got a gradient too: only weights are penalised, bias gradients are zeros",
+                lambda p, lam: {k: lam * v for k, v in p.items()}),
+    )),
+    Exercise("dropout_backward", regularization.dropout_backward, dropout_backward_cases, outputs=("dA_prev",), mistakes=(
+        Mistake("no rescaling: inverted dropout divides by (1 - p_drop) in the backward pass too",
+                lambda dA, mask, p: dA * mask),
+        Mistake("the mask is inverted: gradient flows only through the units that were kept (mask == 1)",
+                lambda dA, mask, p: dA * (1 - mask) / (1 - p)),
+        Mistake("multiplied by (1 - p_drop) instead of dividing", lambda dA, mask, p: dA * mask * (1 - p)),
+    )),
+    Exercise("relative_error", gradcheck.relative_error, relative_error_cases, outputs=("the error",), mistakes=(
+        Mistake("not relative: divide ||a - b|| by ||a|| + ||b||", lambda a, b: float(np.linalg.norm(a - b))),
+        Mistake("divided by ||a|| only: the denominator is ||a|| + ||b||",
+                lambda a, b: float(np.linalg.norm(a - b) / np.linalg.norm(a))),
+        Mistake("the largest entry-wise difference is not the relative error of the norms",
+                lambda a, b: float(np.max(np.abs(a - b)))),
+    )),
+    Exercise("numerical_gradient", gradcheck.numerical_gradient, numerical_gradient_cases, outputs=("grad",), mistakes=(
+        Mistake("a one-sided difference (f(x + eps) - f(x)) / eps: use the central difference "
+                "(f(x + eps) - f(x - eps)) / (2 eps), whose error shrinks like eps**2",
+                lambda f, x, eps: _one_sided(f, x, eps)),
+        Mistake("divided by eps instead of 2 * eps", lambda f, x, eps: 2 * gradcheck.numerical_gradient(f, x.copy(), eps)),
+    )),
+]}
+
+
+def _one_sided(f, x, eps):
+    x = x.copy()
+    base = f(x)
+    grad = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        old = x[index]
+        x[index] = old + eps
+        grad[index] = (f(x) - base) / eps
+        x[index] = old
+    return grad
