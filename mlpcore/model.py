@@ -401,9 +401,13 @@ class MLP:
         }
         arrays = {name: backend.to_numpy(value) for name, value in self.params.items()}
         partial = path.with_name(path.name + ".partial")
-        with open(partial, "wb") as handle:
-            np.savez(handle, **{_META_KEY: np.array(json.dumps(meta))}, **arrays)
-        os.replace(partial, path)
+        try:
+            with open(partial, "wb") as handle:
+                np.savez(handle, **{_META_KEY: np.array(json.dumps(meta))}, **arrays)
+            os.replace(partial, path)
+        except BaseException:
+            partial.unlink(missing_ok=True)  # leave no half-written file; an earlier save stays intact
+            raise
         return path
 
     @classmethod

@@ -330,6 +330,20 @@ def test_load_a_file_from_a_newer_version(tmp_path):
         MLP.load(path)
 
 
+def test_a_failed_save_keeps_the_earlier_file_and_leaves_no_partial(tmp_path, monkeypatch):
+    path = MLP([4, 3], seed=1).save(tmp_path / "m.npz")
+    before = path.read_bytes()
+
+    def disk_full(*args, **kwargs):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(np, "savez", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        MLP([4, 3], seed=2).save(path)
+    assert path.read_bytes() == before
+    assert not list(tmp_path.glob("*.partial"))
+
+
 def test_save_into_a_missing_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         MLP([4, 3]).save(tmp_path / "missing" / "m.npz")

@@ -146,11 +146,11 @@ def likely_mistake(exercise: Exercise, cases, outputs) -> str | None:
 
 
 def _all_finite(output) -> bool:
+    """Whether every number in an output (array, number, tuple or dict of those) is finite."""
     parts = _plain(output) if isinstance(output, (tuple, dict)) else (output,)
     try:
-        return all(np.all(np.isfinite(np.asarray(as_array(p) if as_array(p) is not None else p, dtype=float)))
-                   for p in parts)
-    except (TypeError, ValueError):
+        return all(np.isfinite(np.asarray(p if as_array(p) is None else as_array(p), dtype=float)).all() for p in parts)
+    except (TypeError, ValueError):  # not numbers at all: leave it to the comparison
         return True
 
 

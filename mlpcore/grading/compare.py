@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numbers
 
+import array_api_compat
 import numpy as np
 
 from ..backend import to_numpy
@@ -23,13 +24,8 @@ def as_array(value):
     """A NumPy array for arrays of any backend, or None for things that are not arrays."""
     if isinstance(value, np.ndarray):
         return value
-    try:
-        import array_api_compat
-
-        if array_api_compat.is_array_api_obj(value):
-            return to_numpy(value)
-    except Exception:
-        pass
+    if array_api_compat.is_array_api_obj(value):
+        return to_numpy(value)
     return None
 
 
