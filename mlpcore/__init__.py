@@ -19,8 +19,10 @@ from . import (
     init,
     layers,
     losses,
+    network,
     optim,
     regularization,
+    shapes,
 )
 from .model import MLP
 
@@ -34,8 +36,10 @@ __all__ = [
     "init",
     "layers",
     "losses",
+    "network",
     "optim",
     "regularization",
+    "shapes",
 ]
 
 

@@ -67,6 +67,26 @@ def softmax(Z):
 
 
 @reference
+def log_softmax(Z):
+    """The logarithm of :func:`softmax` along the last axis, computed without overflow or log(0).
+
+    ``log_softmax(Z) = Z - m - log(sum(exp(Z - m)))`` with ``m`` each row's maximum
+    (the log-sum-exp trick): the exponents are at most 0, and the sum is at least 1.
+
+    Parameters
+    ----------
+    Z : array, shape (batch, n_classes)
+
+    Returns
+    -------
+    log_P : array, shape (batch, n_classes), same dtype; every entry <= 0
+    """
+    xp = namespace_of(Z)
+    shifted = Z - xp.max(Z, axis=-1, keepdims=True)
+    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=-1, keepdims=True))
+
+
+@reference
 def relu_backward(dA, Z):
     """Gradient through ReLU: ``dZ = dA`` where ``Z > 0``, else 0.
 

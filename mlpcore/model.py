@@ -34,6 +34,7 @@ from .losses import softmax_cross_entropy
 from .optim import SGD
 from .regularization import dropout_backward, dropout_forward, l2_grads, l2_penalty
 from .rng import as_generator
+from .shapes import parameter_shapes, require_layer_sizes
 from .validation import (
     require_finite,
     require_labels,
@@ -46,22 +47,6 @@ FILE_FORMAT = "mlpcore.MLP"
 FILE_VERSION = 1
 _META_KEY = "__mlpcore__"
 DTYPES = ("float32", "float64")
-
-
-def _require_layer_sizes(layer_sizes) -> list[int]:
-    try:
-        sizes = [int(n) for n in layer_sizes]
-        whole = all(float(n) == int(n) for n in layer_sizes)
-    except (TypeError, ValueError):
-        raise TypeError(f"layer_sizes should be a list of whole numbers like [64, 32, 10], but got {layer_sizes!r}.") from None
-    if len(sizes) < 2 or not whole or any(n < 1 for n in sizes):
-        raise ValueError(
-            "layer_sizes should list at least two positive whole numbers, inputs first and classes last "
-            f"(e.g. [64, 32, 10]), but got {list(layer_sizes)!r}."
-        )
-    if sizes[-1] < 2:
-        raise ValueError(f"the output layer needs at least 2 units (one per class), but layer_sizes ends in {sizes[-1]}.")
-    return sizes
 
 
 def _read_npz(path: Path) -> dict:
@@ -99,14 +84,14 @@ class MLP:
     """
 
     def __init__(self, layer_sizes, activation="relu", init="he", dtype="float32", seed=0, device=None):
-        sizes = _require_layer_sizes(layer_sizes)
+        sizes = require_layer_sizes(layer_sizes)
         initializer = get_initializer(init)
         get_activation(activation)  # fail now, not at the first forward pass
         if dtype not in DTYPES:
             raise ValueError(f"dtype should be one of {DTYPES}, but got {dtype!r}.")
         rng = as_generator(seed)
         params = {}
-        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        for i, ((n_in, n_out), _) in enumerate(parameter_shapes(sizes), start=1):
             params[f"W{i}"] = initializer(n_in, n_out, rng)
             params[f"b{i}"] = np.zeros(n_out)
         where = backend.resolve_device(device)

@@ -291,3 +291,12 @@ MISTAKES = {
                            (lambda f, x, eps=1e-6: 2 * numerical_gradient_copies(f, x, eps), "divided by eps instead of 2 * eps"),
                            (_forgets_to_restore, "changed its input x")],
 }
+
+# The exercises the course notebooks added live in their own module.
+import more_submissions  # noqa: E402
+
+CORRECT.update(more_submissions.CORRECT)
+MISTAKES.update(more_submissions.MISTAKES)
+# dense_forward_loops is dense_forward written with loops: the same right and wrong answers.
+CORRECT["dense_forward_loops"] = [dense_forward_loops] + CORRECT["dense_forward"]
+MISTAKES["dense_forward_loops"] = MISTAKES["dense_forward"]

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import mlpcore
-from mlpcore.grading import EXERCISES, ExerciseFailed, check
+from mlpcore.grading import EXERCISES, ExerciseFailed, check, check_classifier
 from submission_bank import CORRECT, MISTAKES
 
 
@@ -33,8 +33,10 @@ def test_mistakes_fail_and_are_named(name, fn, words):
 @pytest.mark.parametrize("name", sorted(EXERCISES))
 def test_calling_the_reference_is_refused(name):
     reference = EXERCISES[name].reference
+    # An optimizer is a class: a learner's subclass inherits the reference's step.
+    submission = type("Copied", (reference,), {}) if isinstance(reference, type) else (lambda *args: reference(*args))
     with pytest.raises(ExerciseFailed, match="called mlpcore's own answer") as failure:
-        check(name, lambda *args: reference(*args))
+        check(name, submission)
     assert failure.value.reason == "reference_used"
 
 
@@ -118,3 +120,102 @@ def test_a_mistake_only_hidden_cases_catch():
     check("relu_backward", lambda dA, Z: dA * (Z >= 0))
     with pytest.raises(ExerciseFailed, match="Z >= 0"):
         check("relu_backward", lambda dA, Z: dA * (Z >= 0), hidden=True)
+
+
+# ------------------------------------------------------------ closing project
+
+
+def _train_small_mlp(X, y, seed):
+    """A learner-style 64-64-10 ReLU network trained with plain mini-batch SGD."""
+    rng = np.random.default_rng(seed)
+    params = {"W1": rng.standard_normal((64, 64)) * np.sqrt(2 / 64), "b1": np.zeros(64),
+              "W2": rng.standard_normal((64, 10)) * np.sqrt(2 / 64), "b2": np.zeros(10)}
+    for _ in range(30):
+        order = rng.permutation(len(X))
+        for start in range(0, len(X), 32):
+            rows = order[start:start + 32]
+            Xb, yb = X[rows], y[rows]
+            Z1 = Xb @ params["W1"] + params["b1"]
+            A1 = np.maximum(Z1, 0)
+            Z2 = A1 @ params["W2"] + params["b2"]
+            P = np.exp(Z2 - Z2.max(axis=1, keepdims=True))
+            P /= P.sum(axis=1, keepdims=True)
+            P[np.arange(len(yb)), yb] -= 1
+            dZ2 = P / len(yb)
+            dZ1 = (dZ2 @ params["W2"].T) * (Z1 > 0)
+            grads = {"W2": A1.T @ dZ2, "b2": dZ2.sum(0), "W1": Xb.T @ dZ1, "b1": dZ1.sum(0)}
+            for name, g in grads.items():
+                params[name] -= 0.1 * g
+    return params
+
+
+def _predict_small_mlp(params, X):
+    return np.argmax(np.maximum(X @ params["W1"] + params["b1"], 0) @ params["W2"] + params["b2"], axis=1)
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_a_learners_own_classifier_passes_the_project(hidden, capsys):
+    accuracy = check_classifier(_train_small_mlp, _predict_small_mlp, hidden=hidden)
+    assert accuracy >= 0.95
+    assert "test accuracy" in capsys.readouterr().out
+
+
+def test_a_weak_classifier_fails_the_project_with_its_accuracy():
+    with pytest.raises(ExerciseFailed, match=r"test accuracy \d+\.\d% on 449 held-out digits, below the 95% needed") as failure:
+        check_classifier(lambda X, y, seed: None, lambda params, X: np.zeros(len(X), dtype=int))
+    assert failure.value.reason == "wrong"
+
+
+def test_the_project_reports_wrong_predictions_shape_and_type():
+    with pytest.raises(ExerciseFailed, match="one label per row"):
+        check_classifier(lambda X, y, seed: None, lambda params, X: np.zeros((len(X), 10)))
+    with pytest.raises(ExerciseFailed, match="integer labels"):
+        check_classifier(lambda X, y, seed: None, lambda params, X: np.zeros(len(X)))
+
+
+def test_the_project_refuses_mlpcores_model():
+    def train_with_mlpcore(X, y, seed):
+        model = mlpcore.MLP([64, 32, 10], seed=seed)
+        model.fit(X, y, epochs=5, progress=False)
+        return model
+
+    with pytest.raises(ExerciseFailed) as failure:
+        check_classifier(train_with_mlpcore, lambda model, X: model.predict(X))
+    assert failure.value.reason == "reference_used"
+
+
+# --------------------------------------------------- random and stateful checks
+
+
+def test_an_initializer_using_global_random_state_is_told_to_use_rng():
+    def he_global(n_in, n_out, rng):
+        return np.random.standard_normal((n_in, n_out)) * np.sqrt(2 / n_in)
+
+    with pytest.raises(ExerciseFailed, match="draw from the rng argument"):
+        check("he", he_global)
+
+
+def test_an_optimizer_that_changes_the_dtype_is_reported():
+    class SGDFloat64:
+        def __init__(self, lr=0.01):
+            self.lr = lr
+
+        def step(self, params, grads):
+            for name in params:
+                params[name] = params[name].astype(np.float64) - self.lr * grads[name]
+
+    with pytest.raises(ExerciseFailed, match="should have dtype float32"):
+        check("SGD", SGDFloat64)
+
+
+def test_failures_name_the_optimizer_step():
+    class SGDNoLr:
+        def __init__(self, lr=0.01):
+            self.lr = lr
+
+        def step(self, params, grads):
+            for name in params:
+                params[name] -= grads[name]
+
+    with pytest.raises(ExerciseFailed, match=r"lr=0.1, .* 3 steps\): W1 after step 1 differs"):
+        check("SGD", SGDNoLr)

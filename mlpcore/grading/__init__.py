@@ -28,9 +28,10 @@ import numpy as np
 from .. import guard
 from ..guard import ReferenceUsedError, learner_code
 from .compare import as_array, compare_output, same_output
-from .exercises import EXERCISES, Exercise
+from .exercises import Exercise
+from .table import EXERCISES
 
-__all__ = ["check", "ExerciseFailed", "EXERCISES"]
+__all__ = ["check", "check_classifier", "ExerciseFailed", "EXERCISES"]
 
 
 class ExerciseFailed(AssertionError):
@@ -47,6 +48,7 @@ def check(name: str, fn, hidden: bool = False) -> None:
 
     Prints one line when every case matches.
     """
+    __tracebackhide__ = True  # IPython and pytest show the learner's cell, not this function
     if name not in EXERCISES:
         raise KeyError(f"there is no exercise {name!r}; the exercises are {', '.join(sorted(EXERCISES))}")
     exercise = EXERCISES[name]
@@ -57,11 +59,11 @@ def check(name: str, fn, hidden: bool = False) -> None:
     cases = exercise.cases(rng, hidden)
     for number, args in enumerate(cases, start=1):
         where = f"case {number} of {len(cases)} ({describe(exercise, args)})"
-        expected = exercise.reference(*copy.deepcopy(args))
+        expected = _call(exercise, exercise.reference, copy.deepcopy(args))
         learner_args = copy.deepcopy(args)
         refusals_before = guard.refusals
         try:
-            output = _run_learner(fn, learner_args)
+            output = _run_learner(exercise, fn, learner_args)
         except ReferenceUsedError as exc:
             raise ExerciseFailed(name, "reference_used", f"your function called mlpcore's own answer. {exc}") from None
         except Exception as exc:
@@ -80,23 +82,37 @@ def check(name: str, fn, hidden: bool = False) -> None:
                 f"{where}: your function changed its input {changed}. Compute new arrays instead of modifying "
                 "the arguments in place (for example Z = Z + b rather than Z += b on an argument).",
             )
-        problem = compare_output(*_comparable(output, expected, exercise.outputs))
+        if exercise.judge is not None:
+            problem = exercise.judge(output, expected, args, lambda: _run_learner(exercise, fn, copy.deepcopy(args)))
+        else:
+            problem = compare_output(output, expected, exercise.outputs)
         if problem:
             raise ExerciseFailed(name, "wrong", f"{where}: {problem}.{_hint(exercise, fn, cases)}")
     kind = "hidden " if hidden else ""
     print(f"{name}: all {len(cases)} {kind}cases match the reference.")
 
 
+def _call(exercise: Exercise, fn, args):
+    """What ``fn`` (the reference, the learner's code or a known mistake) gives on one case."""
+    return exercise.run(fn, args) if exercise.run is not None else fn(*args)
+
+
 def describe(exercise: Exercise, args) -> str:
     """``X (5, 3) float64, W (3, 2) float64, ...`` using the reference's parameter names."""
-    names = list(inspect.signature(exercise.reference).parameters)
+    names = exercise.argument_names or list(inspect.signature(exercise.reference).parameters)
     parts = []
     for name, value in zip(names, args):
         array = as_array(value)
         if array is not None:
             parts.append(f"{name} {array.shape} {array.dtype}")
+        elif isinstance(value, dict) and all(isinstance(v, (int, float)) for v in value.values()):
+            parts.append(", ".join(f"{key}={v!r}" for key, v in value.items()))
         elif isinstance(value, dict):
             parts.append(f"{name} with keys {', '.join(value)}")
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            parts.append(f"{len(value)} {name}")
+        elif isinstance(value, np.random.Generator):
+            parts.append(f"{name}=a numpy Generator")
         elif callable(value):
             parts.append(f"{name}={getattr(value, '__name__', 'a function')}")
         else:
@@ -106,7 +122,7 @@ def describe(exercise: Exercise, args) -> str:
 
 def changed_arguments(exercise: Exercise, before, after) -> str:
     """The names of array arguments (or arrays in dict arguments) whose values the call changed."""
-    names = list(inspect.signature(exercise.reference).parameters)
+    names = exercise.argument_names or list(inspect.signature(exercise.reference).parameters)
     changed = []
     for name, old, new in zip(names, before, after):
         pairs = [(f"{name}[{key!r}]", old[key], new.get(key)) for key in old] if isinstance(old, dict) else [(name, old, new)]
@@ -116,28 +132,32 @@ def changed_arguments(exercise: Exercise, before, after) -> str:
     return ", ".join(changed)
 
 
-def _run_learner(fn, args):
+def _run_learner(exercise: Exercise, fn, args):
     """Call the learner's function with the reference locked away. NumPy's floating-point
     warnings are silenced: an overflow shows up as inf or NaN, which the check then diagnoses."""
     with learner_code(), np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        return fn(*args)
+        return _call(exercise, fn, args)
+
+
+# Stands for "the learner's function raised" among outputs (None can be a legitimate answer).
+RAISED = object()
 
 
 def likely_mistake(exercise: Exercise, cases, outputs) -> str | None:
     """The hint of the first known mistake that explains the learner's outputs on every case
-    where the learner's function returned something (``outputs[i]`` is None where it raised).
+    where the learner's function returned something (``outputs[i]`` is :data:`RAISED` where it raised).
 
     Looking at all cases, not only the failing one, tells apart mistakes that agree on some
     shapes (with a batch of one, "summed over the batch" equals "summed over everything")."""
-    answered = [(args, out) for args, out in zip(cases, outputs) if out is not None]
+    answered = [(args, out) for args, out in zip(cases, outputs) if out is not RAISED]
     if not answered:
         return None
     # Wrong formulas first, judged on the finite answers (an unshifted softmax over the wrong
     # axis is first of all a wrong-axis mistake); then symptoms such as overflow.
     finite = [(args, out) for args, out in answered if _all_finite(out)]
     for mistake in exercise.mistakes:
-        if mistake.wrong is not None and finite and all(_explains(mistake, args, out) for args, out in finite):
+        if mistake.wrong is not None and finite and all(_explains(exercise, mistake, args, out) for args, out in finite):
             return mistake.hint
     for mistake in exercise.mistakes:
         if mistake.symptom is not None and any(mistake.symptom(args, out) for args, out in answered):
@@ -146,21 +166,27 @@ def likely_mistake(exercise: Exercise, cases, outputs) -> str | None:
 
 
 def _all_finite(output) -> bool:
-    """Whether every number in an output (array, number, tuple or dict of those) is finite."""
-    parts = _plain(output) if isinstance(output, (tuple, dict)) else (output,)
+    """Whether every number in an output (array, number, or tuple or dict of those) is finite."""
+    if output is None:  # a legitimate answer (matmul_shape), not a NaN
+        return True
+    if isinstance(output, (tuple, dict)):
+        return all(_all_finite(part) for part in (output.values() if isinstance(output, dict) else output))
     try:
-        return all(np.isfinite(np.asarray(p if as_array(p) is None else as_array(p), dtype=float)).all() for p in parts)
+        array = as_array(output)
+        return bool(np.isfinite(np.asarray(output if array is None else array, dtype=float)).all())
     except (TypeError, ValueError):  # not numbers at all: leave it to the comparison
         return True
 
 
-def _explains(mistake, args, output) -> bool:
+def _explains(exercise: Exercise, mistake, args, output) -> bool:
     try:
         with np.errstate(all="ignore"):
-            wrong = mistake.wrong(*copy.deepcopy(args))
+            wrong = _call(exercise, mistake.wrong, copy.deepcopy(args))
     except Exception:
         return False
-    return wrong is not None and same_output(_plain(output), _plain(wrong))
+    if exercise.match is not None:
+        return exercise.match(output, wrong)
+    return same_output(output, wrong)
 
 
 def _hint(exercise: Exercise, fn, cases) -> str:
@@ -168,28 +194,11 @@ def _hint(exercise: Exercise, fn, cases) -> str:
     outputs = []
     for args in cases:
         try:
-            outputs.append(_run_learner(fn, copy.deepcopy(args)))
+            outputs.append(_run_learner(exercise, fn, copy.deepcopy(args)))
         except Exception:
-            outputs.append(None)
+            outputs.append(RAISED)
     mistake = likely_mistake(exercise, cases, outputs)
     return f"\nLikely mistake: {mistake}." if mistake else ""
 
 
-def _comparable(output, expected, names):
-    """``(output, expected, names)`` ready for :func:`compare_output`: a dict of arrays (as
-    l2_grads returns) becomes a tuple in key order, each part named by its key."""
-    if not isinstance(expected, dict):
-        return output, expected, names
-    keys = sorted(expected)
-    labels = tuple(f"[{key!r}]" for key in keys)
-    if not isinstance(output, dict) or sorted(output) != keys:
-        got = f"keys {sorted(output)}" if isinstance(output, dict) else type(output).__name__
-        return ("not a dict",), (expected[keys[0]],), (f"a dict with keys {keys} (got {got})",)
-    return tuple(output[k] for k in keys), tuple(expected[k] for k in keys), labels
-
-
-def _plain(value):
-    """A dict of arrays as a tuple in key order, so that :func:`same_output` can compare it."""
-    if isinstance(value, dict):
-        return tuple(value[key] for key in sorted(value))
-    return value
+from .project import check_classifier  # noqa: E402 (it raises ExerciseFailed, defined above)

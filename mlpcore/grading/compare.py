@@ -78,6 +78,17 @@ def compare_output(value, expected, names) -> str | None:
             if problem:
                 return problem
         return None
+    if isinstance(expected, dict):
+        keys = sorted(expected)
+        if not isinstance(value, dict) or sorted(value) != keys:
+            got = f"one with keys {sorted(value)}" if isinstance(value, dict) else type(value).__name__
+            return f"{names[0]} should be a dict with keys {keys}, but your function returned {got}"
+        for key in keys:
+            label = key if " " in key else f"{names[0]}[{key!r}]"
+            problem = compare_output(value[key], expected[key], (label,))
+            if problem:
+                return problem
+        return None
     if isinstance(expected, np.ndarray):
         return compare_array(names[0], value, expected)
     return compare_number(names[0], value, float(expected))
@@ -85,6 +96,8 @@ def compare_output(value, expected, names) -> str | None:
 
 def same_output(value, other) -> bool:
     """Whether two outputs agree (used to recognise a known mistake in a wrong answer)."""
+    if isinstance(other, dict):
+        return isinstance(value, dict) and sorted(value) == sorted(other) and all(same_output(value[k], other[k]) for k in other)
     if isinstance(other, tuple):
         return isinstance(value, tuple) and len(value) == len(other) and all(same_output(v, o) for v, o in zip(value, other))
     a, b = as_array(value), as_array(other)

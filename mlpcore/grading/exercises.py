@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from .. import activations, gradcheck, layers, losses, regularization
+from .. import activations, gradcheck, layers, losses, regularization, shapes
 
 
 @dataclass(frozen=True)
@@ -30,11 +30,24 @@ class Mistake:
 
 @dataclass(frozen=True)
 class Exercise:
+    """One graded function. By default a case is checked by calling ``fn(*args)`` and comparing
+    with ``reference(*args)`` (type, shape, dtype, values); ``run``, ``judge`` and ``match``
+    change that for exercises that are classes, random, or plain Python values."""
+
     name: str
     reference: Callable
     cases: Callable  # (rng, hidden) -> list of argument tuples
     outputs: tuple = ("the result",)
     mistakes: tuple = field(default_factory=tuple)
+    # (fn, args) -> output: how a learner's function or class is exercised on one case.
+    run: Callable | None = None
+    # (output, expected, args, again) -> problem or None, replacing the comparison with the
+    # reference; ``again()`` runs the learner's code once more on a fresh copy of the case.
+    judge: Callable | None = None
+    # (output, mistaken_output) -> whether a known mistake explains the output.
+    match: Callable | None = None
+    # Names of the case's arguments in messages (default: the reference's parameter names).
+    argument_names: tuple | None = None
 
 
 # ------------------------------------------------------------------ case makers
@@ -133,6 +146,40 @@ def numerical_gradient_cases(rng, hidden):
     return [(wiggly, rng.standard_normal(shape), eps) for shape in shapes for eps in (1e-3, 1e-4)]
 
 
+def layer_sizes_cases(rng, hidden):
+    """Lists of layer sizes: the 4-3-2 network, a single layer, and random deeper ones."""
+    cases = [([4, 3, 2],), ([2, 5],), ([int(n) for n in rng.integers(1, 20, 4)],)]
+    if hidden:
+        cases += [([784, 256, 128, 10],), ([int(n) for n in rng.integers(1, 50, 6)],), ([3, 3, 3],)]
+    return cases
+
+
+def matmul_shape_cases(rng, hidden):
+    m, k, n = (int(v) for v in rng.integers(2, 9, 3))
+    cases = [((m, k), (k, n)), ((m, k), (k + 1, n)), ((1, k), (k, 1)), ((k, m), (k, n))]
+    if hidden:
+        cases += [((n, m), (m, k)), ((5, 5), (5, 5)), ((m, 1), (1, n)), ((k, n), (m, k))]
+    return cases
+
+
+def add_bias_cases(rng, hidden):
+    specs = [(3, 3, F64), (4, 2, F64), (1, 5, F32)] + ([(7, 3, F64), (2, 6, F32)] if hidden else [])
+    return [(_normal(rng, (batch, n), dtype), _normal(rng, (n,), dtype)) for batch, n, dtype in specs]
+
+
+def activation_bytes_cases(rng, hidden):
+    cases = [([4, 3, 2], 1, "float64"), ([64, 32, 10], 128, "float32"), ([784, 256, 128, 10], 32, np.float32)]
+    if hidden:
+        cases += [([10, 7, 2], 5, np.dtype("float64")), ([3, 100, 100, 4], 512, "float32")]
+    return cases
+
+
+def one_hot_cases(rng, hidden):
+    """Labels, some of which leave the top classes unused (so n_classes cannot be read off y)."""
+    specs = [(5, 3), (1, 4), (8, 10)] + ([(12, 2), (30, 7)] if hidden else [])
+    return [(rng.integers(0, max(n_classes - 1, 1), batch), n_classes) for batch, n_classes in specs]
+
+
 # --------------------------------------------------------------------- helpers
 
 
@@ -148,6 +195,28 @@ def _overflowed(args, output):
         return False
 
 
+def exact_value(output, expected, args, again) -> str | None:
+    """Judge for exercises whose answer is a plain Python value (a shape, a count)."""
+    return None if same_value(output, expected) else f"the answer should be {expected!r}, but yours is {output!r}"
+
+
+def same_value(a, b) -> bool:
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):  # e.g. comparing with an array
+        return False
+
+
+def _shifted(Z, axis=1):
+    return Z - Z.max(axis=axis, keepdims=True)
+
+
+def _rows_set(y, n_classes):
+    Y = np.zeros((len(y), n_classes), dtype=np.float32)
+    Y[y] = 1
+    return Y
+
+
 def _fused(logits, y, scale_gradient=1.0):
     loss, dlogits = losses.softmax_cross_entropy(logits, y)
     return loss, dlogits * scale_gradient
@@ -155,7 +224,59 @@ def _fused(logits, y, scale_gradient=1.0):
 
 # ----------------------------------------------------------------------- table
 
-EXERCISES = {e.name: e for e in [
+DENSE_FORWARD_MISTAKES = (
+    Mistake("forgot to add the bias b", lambda X, W, b: X @ W),
+    Mistake("transposed weights: W has shape (n_in, n_out), so the product is X @ W",
+            lambda X, W, b: X @ W.T + b),
+    Mistake("subtracted the bias instead of adding it", lambda X, W, b: X @ W - b),
+    Mistake("the result is transposed: with X (batch, n_in) and W (n_in, n_out), Z = X @ W + b "
+            "has shape (batch, n_out)", lambda X, W, b: (X @ W + b).T),
+)
+
+
+FUNCTION_EXERCISES = [
+    Exercise("parameter_shapes", shapes.parameter_shapes, layer_sizes_cases, judge=exact_value, match=same_value,
+             mistakes=(
+        Mistake("W is (n_in, n_out), one row per input and one column per unit; yours are transposed",
+                lambda sizes: [((o, i), (o,)) for i, o in zip(sizes[:-1], sizes[1:])]),
+        Mistake("b has one entry per unit of the layer (n_out,), not per input",
+                lambda sizes: [((i, o), (i,)) for i, o in zip(sizes[:-1], sizes[1:])]),
+        Mistake("b is a vector of shape (n_out,), not a column (n_out, 1)",
+                lambda sizes: [((i, o), (o, 1)) for i, o in zip(sizes[:-1], sizes[1:])]),
+    )),
+    Exercise("count_parameters", shapes.count_parameters, layer_sizes_cases, judge=exact_value, match=same_value,
+             mistakes=(
+        Mistake("the biases are parameters too: add n_out per layer",
+                lambda sizes: sum(i * o for i, o in zip(sizes[:-1], sizes[1:]))),
+        Mistake("each layer has n_out biases (one per unit), not n_in",
+                lambda sizes: sum(i * o + i for i, o in zip(sizes[:-1], sizes[1:]))),
+        Mistake("counted the units, not the weights and biases that connect them", lambda sizes: sum(sizes)),
+    )),
+    Exercise("matmul_shape", shapes.matmul_shape, matmul_shape_cases, judge=exact_value, match=same_value, mistakes=(
+        Mistake("when A's columns differ from B's rows the product is undefined: return None",
+                lambda a, b: (a[0], b[1])),
+        Mistake("the inner dimensions are A's columns and B's rows (shape_a[1] and shape_b[0])",
+                lambda a, b: (a[0], b[1]) if a[0] == b[1] else None),
+        Mistake("(m, k) @ (k, n) has shape (m, n), the outer dimensions",
+                lambda a, b: (a[1], b[0]) if a[1] == b[0] else None),
+    )),
+    Exercise("add_bias", shapes.add_bias, add_bias_cases, outputs=("Z + b",), mistakes=(
+        Mistake("b was added as a column (b[:, None]): it must be added to every row, as Z + b",
+                lambda Z, b: Z + b[:, None]),
+        Mistake("added the sum of b to every entry instead of b[j] to column j", lambda Z, b: Z + b.sum()),
+        Mistake("subtracted the bias instead of adding it", lambda Z, b: Z - b),
+    )),
+    Exercise("activation_bytes", shapes.activation_bytes, activation_bytes_cases, judge=exact_value, match=same_value,
+             mistakes=(
+        Mistake("the input X is not a pre-activation: count layer_sizes[1:] only",
+                lambda sizes, batch, dtype: batch * sum(sizes) * np.dtype(dtype).itemsize),
+        Mistake("counted numbers, not bytes: multiply by the itemsize (4 for float32, 8 for float64)",
+                lambda sizes, batch, dtype: batch * sum(sizes[1:])),
+        Mistake("a float32 takes 4 bytes and a float64 8: use np.dtype(dtype).itemsize",
+                lambda sizes, batch, dtype: batch * sum(sizes[1:]) * 8),
+        Mistake("itemsize is in bytes already; multiplying by 8 gives bits",
+                lambda sizes, batch, dtype: batch * sum(sizes[1:]) * np.dtype(dtype).itemsize * 8),
+    )),
     Exercise("relu", activations.relu, elementwise_cases(1), mistakes=(
         Mistake("np.minimum instead of np.maximum: ReLU keeps the positive part", lambda Z: np.minimum(Z, 0)),
         Mistake("returned the 0/1 mask (Z > 0) instead of the values max(Z, 0)", lambda Z: (Z > 0).astype(Z.dtype)),
@@ -179,6 +300,16 @@ EXERCISES = {e.name: e for e in [
                 lambda Z: np.exp(Z - Z.max()) / np.exp(Z - Z.max()).sum()),
         Mistake("exp overflows without the max shift: subtract each row's maximum first", symptom=_overflowed),
     )),
+    Exercise("log_softmax", activations.log_softmax, elementwise_cases(1, large=1e3), outputs=("log_P",), mistakes=(
+        Mistake("forgot to subtract the maximum from Z itself: log_softmax = Z - m - log(sum(exp(Z - m)))",
+                lambda Z: Z - np.log(np.exp(_shifted(Z)).sum(axis=1, keepdims=True))),
+        Mistake("normalised over the wrong axis: each row (axis=1) is one sample",
+                lambda Z: _shifted(Z, 0) - np.log(np.exp(_shifted(Z, 0)).sum(axis=0, keepdims=True))),
+        Mistake("that is the softmax itself: take its logarithm with the log-sum-exp trick",
+                lambda Z: np.exp(_shifted(Z)) / np.exp(_shifted(Z)).sum(axis=1, keepdims=True)),
+        Mistake("not finite for large scores: np.log(softmax(Z)) underflows to log(0) and an unshifted exp "
+                "overflows; compute Z - m - log(sum(exp(Z - m))) with m the row maximum", symptom=_overflowed),
+    )),
     Exercise("relu_backward", activations.relu_backward, elementwise_cases(2, with_zeros=True), mistakes=(
         Mistake("returned the derivative mask without multiplying by dA (chain rule: dZ = dA * relu'(Z))",
                 lambda dA, Z: (Z > 0).astype(dA.dtype)),
@@ -198,14 +329,8 @@ EXERCISES = {e.name: e for e in [
         Mistake("tanh'(Z) = 1 - tanh(Z)**2: the square is missing", lambda dA, Z: dA * (1 - np.tanh(Z))),
         Mistake("forgot to multiply by dA (chain rule)", lambda dA, Z: 1 - np.tanh(Z) ** 2),
     )),
-    Exercise("dense_forward", layers.dense_forward, dense_forward_cases, outputs=("Z",), mistakes=(
-        Mistake("forgot to add the bias b", lambda X, W, b: X @ W),
-        Mistake("transposed weights: W has shape (n_in, n_out), so the product is X @ W",
-                lambda X, W, b: X @ W.T + b),
-        Mistake("subtracted the bias instead of adding it", lambda X, W, b: X @ W - b),
-        Mistake("the result is transposed: with X (batch, n_in) and W (n_in, n_out), Z = X @ W + b "
-                "has shape (batch, n_out)", lambda X, W, b: (X @ W + b).T),
-    )),
+    Exercise("dense_forward", layers.dense_forward, dense_forward_cases, outputs=("Z",), mistakes=DENSE_FORWARD_MISTAKES),
+    Exercise("dense_forward_loops", layers.dense_forward, dense_forward_cases, outputs=("Z",), mistakes=DENSE_FORWARD_MISTAKES),
     Exercise("dense_backward", layers.dense_backward, dense_backward_cases, outputs=("dX", "dW", "db"), mistakes=(
         Mistake("divided db by the batch size: dZ already holds the mean's 1/batch, so db = dZ.sum(axis=0)",
                 lambda dZ, X, W: (dZ @ W.T, X.T @ dZ, dZ.mean(axis=0))),
@@ -231,6 +356,14 @@ EXERCISES = {e.name: e for e in [
         Mistake("the sign is flipped: the gradient w.r.t. Y_hat is 2 (Y_hat - Y) / size",
                 lambda Y_hat, Y: 2 * (Y - Y_hat) / Y.size),
         Mistake("did not divide by the number of entries (the loss is a mean)", lambda Y_hat, Y: 2 * (Y_hat - Y)),
+    )),
+    Exercise("one_hot", losses.one_hot, one_hot_cases, outputs=("Y",), mistakes=(
+        Mistake("Y[y] = 1 sets whole rows; set one entry per row with Y[np.arange(batch), y] = 1",
+                lambda y, n: _rows_set(y, n)),
+        Mistake("the result is transposed: one row per sample, shape (batch, n_classes)",
+                lambda y, n: (y[None, :] == np.arange(n)[:, None]).astype(np.float32)),
+        Mistake("use the n_classes argument for the width, not y.max() + 1 (the largest class may be missing from y)",
+                lambda y, n: (y[:, None] == np.arange(y.max() + 1)).astype(np.float32)),
     )),
     Exercise("cross_entropy", losses.cross_entropy, label_cases("probabilities"), outputs=("the loss",), mistakes=(
         Mistake("the minus sign is missing: log-probabilities are negative, the loss is -mean(log p)",
@@ -281,7 +414,7 @@ EXERCISES = {e.name: e for e in [
                 lambda f, x, eps: _one_sided(f, x, eps)),
         Mistake("divided by eps instead of 2 * eps", lambda f, x, eps: 2 * gradcheck.numerical_gradient(f, x.copy(), eps)),
     )),
-]}
+]
 
 
 def _one_sided(f, x, eps):

@@ -1,0 +1,127 @@
+"""Checks of a whole network's forward and backward pass on a params dict.
+
+The known mistakes are computed by :func:`_network`, a compact plain-NumPy
+forward and backward pass with switches that reproduce common slips (an
+activation on the output layer, the derivative taken at the activation, a
+gradient not divided by the batch size, ...).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import network
+from .exercises import F32, F64, Exercise, Mistake, _normal
+
+# (layer sizes, batch, activation, dtype)
+NETWORKS = [([4, 3, 2], 5, "relu", F64), ([6, 5, 4, 3], 1, "tanh", F64), ([5, 8, 3], 7, "sigmoid", F32)]
+NETWORKS_HIDDEN = [([10, 7, 6, 5, 4], 9, "relu", F64), ([3, 2, 2], 4, "sigmoid", F64), ([8, 16, 10], 16, "relu", F32),
+                   ([2, 9, 9, 3], 6, "tanh", F64)]
+
+
+def _params(rng, sizes, dtype):
+    params = {}
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        params[f"W{i}"] = _normal(rng, (n_in, n_out), dtype, 1 / np.sqrt(n_in))
+        params[f"b{i}"] = _normal(rng, (n_out,), dtype, 0.1)
+    return params
+
+
+def forward_pass_cases(rng, hidden):
+    return [(_normal(rng, (batch, sizes[0]), dtype), _params(rng, sizes, dtype), activation)
+            for sizes, batch, activation, dtype in NETWORKS + (NETWORKS_HIDDEN if hidden else [])]
+
+
+def backward_pass_cases(rng, hidden):
+    cases = []
+    for sizes, batch, activation, dtype in NETWORKS + (NETWORKS_HIDDEN if hidden else []):
+        cases.append((_normal(rng, (batch, sizes[0]), dtype), rng.integers(0, sizes[-1], batch),
+                      _params(rng, sizes, dtype), activation))
+    return cases
+
+
+def _activation(name, Z):
+    if name == "relu":
+        return np.maximum(Z, 0)
+    if name == "tanh":
+        return np.tanh(Z)
+    return 1 / (1 + np.exp(-Z))
+
+
+def _derivative(name, Z):
+    if name == "relu":
+        return (Z > 0).astype(Z.dtype)
+    if name == "tanh":
+        return 1 - np.tanh(Z) ** 2
+    s = 1 / (1 + np.exp(-Z))
+    return s * (1 - s)
+
+
+def _softmax(Z):
+    e = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _network(X, y, params, activation, *, backward=True, softmax=True, hidden_activation=True,
+             output_activation=False, fixed_activation=None, derivative_at_output=False,
+             skip_derivative=False, divide_by_batch=True):
+    """A forward pass (probabilities, or logits with ``softmax=False``) or, with ``backward``,
+    ``(loss, grads)``; the keyword switches reproduce known mistakes."""
+    activation = fixed_activation or activation
+    n_layers = len(params) // 2
+    A, cache = X, []
+    for i in range(1, n_layers + 1):
+        Z = A @ params[f"W{i}"] + params[f"b{i}"]
+        cache.append((A, Z))
+        last = i == n_layers
+        if (not last and hidden_activation) or (last and output_activation):
+            A = _activation(activation, Z)
+        else:
+            A = Z
+    if not backward:
+        return _softmax(A) if softmax else A
+    P = _softmax(A)
+    batch = len(y)
+    loss = float(-np.mean(np.log(np.maximum(P[np.arange(batch), y], 1e-300))))
+    dZ = (P - np.eye(P.shape[1], dtype=P.dtype)[y]) / (batch if divide_by_batch else 1)
+    grads = {}
+    for i in range(n_layers, 0, -1):
+        A_prev, _ = cache[i - 1]
+        grads[f"W{i}"], grads[f"b{i}"] = A_prev.T @ dZ, dZ.sum(axis=0)
+        if i > 1:
+            dA = dZ @ params[f"W{i}"].T
+            Z_prev = cache[i - 2][1]
+            if skip_derivative:
+                dZ = dA
+            else:
+                at = _activation(activation, Z_prev) if derivative_at_output else Z_prev
+                dZ = dA * _derivative(activation, at)
+    return loss, grads
+
+
+def _forward(**switches):
+    return lambda X, params, activation="relu": _network(X, None, params, activation, backward=False, **switches)
+
+
+def _backward(**switches):
+    return lambda X, y, params, activation="relu": _network(X, y, params, activation, **switches)
+
+
+NETWORK_EXERCISES = [
+    Exercise("forward_pass", network.forward_pass, forward_pass_cases, outputs=("P",), mistakes=(
+        Mistake("returned the logits: the output layer's scores go through softmax", _forward(softmax=False)),
+        Mistake("the activation was applied to the output layer too: the last layer's Z goes straight into softmax",
+                _forward(output_activation=True)),
+        Mistake("the hidden layers need the activation: without it the network is one linear map",
+                _forward(hidden_activation=False)),
+        Mistake("used ReLU whatever the activation argument says", _forward(fixed_activation="relu")),
+    )),
+    Exercise("backward_pass", network.backward_pass, backward_pass_cases, outputs=("loss", "grads"), mistakes=(
+        Mistake("the gradients are not divided by the batch size: the loss is a mean, so dlogits = (P - Y) / batch",
+                _backward(divide_by_batch=False)),
+        Mistake("derivative taken at the activation: g'(Z) needs the pre-activation Z that the forward pass cached",
+                _backward(derivative_at_output=True)),
+        Mistake("the activation's derivative is missing: dZ = dA * g'(Z), not dA", _backward(skip_derivative=True)),
+        Mistake("used ReLU whatever the activation argument says", _backward(fixed_activation="relu")),
+    )),
+]

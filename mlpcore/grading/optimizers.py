@@ -1,0 +1,133 @@
+"""Checks of the optimizers, which are classes with state (velocities, moment estimates, a step count).
+
+A case is ``(hyperparameters, params, grads_per_step)``. The learner's class is
+built with the hyperparameters as keyword arguments, ``step`` is called once per
+entry of ``grads_per_step`` on a copy of ``params``, and the parameters after
+every step are compared with the reference's. Updating the arrays in place and
+putting new arrays into the dict both pass: what counts is what the dict holds.
+
+The known mistakes are variants of :class:`_Optimizer`, a plain re-statement of
+the three update rules with switches for the common slips.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import optim
+from .exercises import F32, F64, Exercise, Mistake, _normal
+
+SHAPES = {"W1": (3, 4), "b1": (4,), "W2": (4, 2), "b2": (2,)}
+
+
+def optimizer_cases(hyperparameters, hidden_hyperparameters):
+    def make(rng, hidden):
+        specs = [(hyperparameters, 3, F64), (hyperparameters, 2, F32)]
+        if hidden:
+            specs += [(hidden_hyperparameters, 6, F64), (hidden_hyperparameters, 4, F32)]
+        cases = []
+        for hyper, n_steps, dtype in specs:
+            params = {name: _normal(rng, shape, dtype) for name, shape in SHAPES.items()}
+            steps = [{name: _normal(rng, shape, dtype) for name, shape in SHAPES.items()} for _ in range(n_steps)]
+            cases.append((dict(hyper), params, steps))
+        return cases
+
+    return make
+
+
+def run_optimizer(cls, args):
+    """Build ``cls(**hyperparameters)``, step it through every gradient, and return the parameters
+    after each step: ``{"W1 after step 1": ..., ...}``."""
+    hyper, params, steps = args
+    optimizer = cls(**hyper)
+    params = {name: value.copy() for name, value in params.items()}
+    after = {}
+    for number, grads in enumerate(steps, start=1):
+        optimizer.step(params, grads)
+        for name in params:
+            after[f"{name} after step {number}"] = params[name].copy() if hasattr(params[name], "copy") else params[name]
+    return after
+
+
+class _Optimizer:
+    """SGD, Momentum or Adam (``kind``) with switches that reproduce known mistakes."""
+
+    def __init__(self, kind, lr, beta=0.9, beta1=0.9, beta2=0.999, eps=1e-8, sign=1.0, use_lr=True, ema=False,
+                 keep_state=True, bias_correction=True, t_per_parameter=False, t_frozen=False,
+                 weights_only=False):
+        self.kind, self.lr, self.beta, self.beta1, self.beta2, self.eps = kind, lr, beta, beta1, beta2, eps
+        self.sign, self.use_lr, self.ema, self.keep_state = sign, use_lr, ema, keep_state
+        self.bias_correction = bias_correction
+        self.t_per_parameter, self.t_frozen, self.weights_only = t_per_parameter, t_frozen, weights_only
+        self.state, self.t = {}, 0
+
+    def step(self, params, grads):
+        if not self.t_frozen and not self.t_per_parameter:
+            self.t += 1
+        for name, g in grads.items():
+            if self.weights_only and not name.startswith("W"):
+                continue
+            lr = self.lr if self.use_lr else 1.0
+            if self.kind == "SGD":
+                update = g
+            elif self.kind == "Momentum":
+                v = self.state.get(name, np.zeros_like(g)) if self.keep_state else np.zeros_like(g)
+                v = self.beta * v + ((1 - self.beta) * g if self.ema else g)
+                self.state[name] = v
+                update = v
+            else:
+                if self.t_per_parameter:
+                    self.t += 1
+                t = 1 if self.t_frozen else self.t
+                m, v = self.state.get(name, (np.zeros_like(g), np.zeros_like(g)))
+                m = self.beta1 * m + (1 - self.beta1) * g
+                v = self.beta2 * v + (1 - self.beta2) * g * g
+                self.state[name] = (m, v)
+                if self.bias_correction:
+                    m, v = m / (1 - self.beta1**t), v / (1 - self.beta2**t)
+                update = m / (np.sqrt(v) + self.eps)
+            params[name] = (params[name] - self.sign * lr * update).astype(params[name].dtype)
+
+
+def _not_finite(args, output) -> bool:
+    try:
+        return not all(np.isfinite(np.asarray(value, dtype=float)).all() for value in output.values())
+    except (AttributeError, TypeError, ValueError):
+        return False
+
+
+def _variant(kind, **switches):
+    return lambda **hyper: _Optimizer(kind, **hyper, **switches)
+
+
+OPTIMIZER_EXERCISES = [
+    Exercise("SGD", optim.SGD, optimizer_cases({"lr": 0.1}, {"lr": 0.03}), outputs=("the parameters",),
+             run=run_optimizer, argument_names=("hyperparameters", "params", "steps"), mistakes=(
+        Mistake("the step goes against the gradient: p -= lr * g", _variant("SGD", sign=-1.0)),
+        Mistake("the learning rate is missing: p -= lr * g", _variant("SGD", use_lr=False)),
+        Mistake("the biases must be updated too: step every entry of grads", _variant("SGD", weights_only=True)),
+    )),
+    Exercise("Momentum", optim.Momentum, optimizer_cases({"lr": 0.1, "beta": 0.9}, {"lr": 0.05, "beta": 0.8}),
+             outputs=("the parameters",), run=run_optimizer, argument_names=("hyperparameters", "params", "steps"),
+             mistakes=(
+        Mistake("this course's momentum is v = beta * v + g, without the (1 - beta) factor on g",
+                _variant("Momentum", ema=True)),
+        Mistake("the velocity must persist from one step to the next: keep one per parameter on self",
+                _variant("Momentum", keep_state=False)),
+        Mistake("the step goes against the velocity: p -= lr * v", _variant("Momentum", sign=-1.0)),
+    )),
+    Exercise("Adam", optim.Adam,
+             optimizer_cases({"lr": 0.01, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
+                             {"lr": 0.05, "beta1": 0.8, "beta2": 0.99, "eps": 1e-6}),
+             outputs=("the parameters",), run=run_optimizer, argument_names=("hyperparameters", "params", "steps"),
+             mistakes=(
+        Mistake("no bias correction: divide m by (1 - beta1**t) and v by (1 - beta2**t)",
+                _variant("Adam", bias_correction=False)),
+        Mistake("t must count steps: increase it once per call of step, before the bias correction",
+                _variant("Adam", t_frozen=True)),
+        Mistake("t was increased once per parameter; it counts calls of step (once per step for all parameters)",
+                _variant("Adam", t_per_parameter=True)),
+        Mistake("NaN in the parameters: v averages the squared gradients (g**2, never negative, so its square "
+                "root exists), and t starts at 1 in the bias correction (1 - beta**0 is 0)", symptom=_not_finite),
+    )),
+]

@@ -1,0 +1,48 @@
+"""The whole network as two functions on a params dict, the form the course's notebooks use.
+
+``params`` holds ``W1 (n_0, n_1), b1 (n_1,), ..., WL (n_{L-1}, n_L), bL (n_L,)``;
+hidden layers apply ``activation``, the last layer gives the logits. These are
+:class:`mlpcore.MLP`'s own forward and backward passes, so the notebooks' full
+passes are checked against exactly what the model trains with.
+"""
+
+from __future__ import annotations
+
+from .guard import reference
+from .model import MLP
+
+
+@reference
+def forward_pass(X, params, activation="relu"):
+    """Class probabilities of the network ``params`` for ``X``.
+
+    Parameters
+    ----------
+    X : array, shape (batch, n_0)
+    params : dict of arrays, "W1", "b1", ..., "WL", "bL"
+    activation : "relu", "sigmoid" or "tanh", used by every hidden layer
+
+    Returns
+    -------
+    P : array, shape (batch, n_L), rows summing to 1 (softmax of the logits)
+    """
+    return MLP.from_params(params, activation).predict_proba(X)
+
+
+@reference
+def backward_pass(X, y, params, activation="relu"):
+    """Mean softmax cross-entropy of the network ``params`` on ``(X, y)`` and its gradients.
+
+    Parameters
+    ----------
+    X : array, shape (batch, n_0)
+    y : integer array, shape (batch,), labels in 0 .. n_L - 1
+    params : dict of arrays, "W1", "b1", ..., "WL", "bL"
+    activation : "relu", "sigmoid" or "tanh"
+
+    Returns
+    -------
+    loss : float
+    grads : dict with the keys and shapes of ``params``
+    """
+    return MLP.from_params(params, activation).loss_and_grads(X, y)
