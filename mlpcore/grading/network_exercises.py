@@ -16,7 +16,8 @@ from .exercises import F32, F64, Exercise, Mistake, _normal
 # (layer sizes, batch, activation, dtype)
 NETWORKS = [([4, 3, 2], 5, "relu", F64), ([6, 5, 4, 3], 1, "tanh", F64), ([5, 8, 3], 7, "sigmoid", F32)]
 NETWORKS_HIDDEN = [([10, 7, 6, 5, 4], 9, "relu", F64), ([3, 2, 2], 4, "sigmoid", F64), ([8, 16, 10], 16, "relu", F32),
-                   ([2, 9, 9, 3], 6, "tanh", F64)]
+                   ([2, 9, 9, 3], 6, "tanh", F64),
+                   ([4] + [5] * 10 + [3], 3, "tanh", F64)]  # 11 layers: "W10" sorts before "W2"
 
 
 def _params(rng, sizes, dtype):

@@ -1,0 +1,55 @@
+"""The course's nbgrader layout, and nbgrader's Python API pointed at it.
+
+A course root holds ``nbgrader_config.py`` (the repository's own: sources in
+``solutions/``, the release in ``course/``, work areas under ``grading/``).
+:func:`nbgrader_api` loads that file, so that code here and nbgrader's command
+line always agree on where things are.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+SOURCE_DIRECTORY = "solutions"
+RELEASE_DIRECTORY = "course"
+CONFIG_FILE = "nbgrader_config.py"
+
+
+def assignments(root) -> list[str]:
+    """The assignment names: the folders of ``root/solutions`` that hold a notebook, in course order."""
+    source = Path(root) / SOURCE_DIRECTORY
+    return sorted(p.name for p in source.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
+
+
+def notebooks(root, assignment: str, directory: str = SOURCE_DIRECTORY) -> list[Path]:
+    """The notebooks of one assignment in ``directory`` (the source by default)."""
+    return sorted((Path(root) / directory / assignment).glob("*.ipynb"))
+
+
+def load_config(root):
+    """The traitlets configuration of ``root/nbgrader_config.py``, or a clear error without one."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    root = Path(root).resolve()
+    if not (root / CONFIG_FILE).is_file():
+        raise FileNotFoundError(f"{root} has no {CONFIG_FILE}: the course root is the folder that holds it "
+                                "(the repository's top level).")
+    return PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
+
+
+def nbgrader_api(root):
+    """nbgrader's :class:`NbGraderAPI` for the course at ``root``.
+
+    nbgrader runs the ``alembic`` program from PATH when it creates a gradebook;
+    the one installed beside this Python is put first on PATH for that.
+    """
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    config = load_config(root)
+    return NbGraderAPI(CourseDirectory(config=config), config=config)
