@@ -7,11 +7,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo test test-gpu bench clean
+.PHONY: help demo lab test test-gpu bench release clean
 
 help:
 	@echo "make demo      train the reference model on the embedded digits and print its accuracy"
-	@echo "make test      run the whole test suite (NumPy and array-api-strict; GPU cases skip without a GPU)"
+	@echo "make lab       open the course in JupyterLab (start with 01-matrices; the Validate button checks a notebook)"
+	@echo "make release   regenerate the learners' notebooks in course/ from solutions/ (nbgrader generate_assignment)"
+	@echo "make test      run the whole test suite (NumPy and array-api-strict, the course round trip; GPU cases skip without a GPU)"
 	@echo "make test-gpu  run only the GPU cases (needs CuPy and a CUDA device: pip install -e '.[gpu]')"
 	@echo "make bench     speed and memory benchmarks (a few minutes); tables on screen, JSON and a plot in benchmarks/out/"
 	@echo "make clean     remove .venv and caches"
@@ -25,8 +27,18 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/mlpcore demo $(MLPCORE_DEMO_FLAGS)
 
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ServerApp.root_dir=course
+
+# Regenerate the released notebooks in course/ from solutions/ (after editing a solution notebook).
+release: $(STAMP)
+	for assignment in $$(ls solutions); do \
+		PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbgrader generate_assignment $$assignment --force --no-db --log-level=WARN || exit 1; \
+	done
+
+# In parallel (one worker per core): the course tests run every notebook several times.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 test-gpu: $(STAMP)
 	$(BIN)/python -m pytest -m gpu

@@ -13,7 +13,9 @@ With ``g`` the gradient and ``lr`` the learning rate:
              ``m_hat = m / (1 - b1**t);  v_hat = v / (1 - b2**t);  p -= lr * m_hat / (sqrt(v_hat) + eps)``
 
 Adam's bias correction (dividing by ``1 - b**t``) matters in the first steps:
-``m`` and ``v`` start at 0, so without it the first updates are far too small.
+``m`` and ``v`` start at 0, so without it both estimates are pulled towards 0,
+``v`` (with ``b2 = 0.999``) far more than ``m``, and ``m / sqrt(v)`` comes out
+several times too large for the first hundred or so steps.
 """
 
 from __future__ import annotations

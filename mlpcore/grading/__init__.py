@@ -80,7 +80,8 @@ def check(name: str, fn, hidden: bool = False) -> None:
             raise ExerciseFailed(
                 name, "mutated_input",
                 f"{where}: your function changed its input {changed}. Compute new arrays instead of modifying "
-                "the arguments in place (for example Z = Z + b rather than Z += b on an argument).",
+                "the arguments in place (for example Z = Z + b rather than Z += b on an argument); "
+                "if you nudge entries in place on purpose, put each one back afterwards.",
             )
         if exercise.judge is not None:
             problem = exercise.judge(output, expected, args, lambda: _run_learner(exercise, fn, copy.deepcopy(args)))

@@ -1,0 +1,139 @@
+"""The course round trip, one assignment at a time, through nbgrader's own machinery.
+
+For every assignment in ``solutions/``, in a fresh copy of the course:
+
+* nbgrader generates the release, and it equals the committed ``course/``;
+* autograding the solution gives full marks, the untouched release 0 (without crashing);
+* ``nbgrader validate`` passes the solution and fails the release;
+* ``pytest --nbval`` replays the stored outputs of the solution notebook.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from mlpcore import course
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSIGNMENTS = course.assignments(ROOT)
+
+
+def test_the_course_has_its_assignments_in_order():
+    assert len(ASSIGNMENTS) >= 9
+    assert ASSIGNMENTS[0].startswith("01-") and all(a[:2].isdigit() for a in ASSIGNMENTS)
+    released = sorted(p.name for p in (ROOT / course.RELEASE_DIRECTORY).iterdir() if p.is_dir())
+    assert released == ASSIGNMENTS, "every assignment in solutions/ is released in course/, and nothing else"
+
+
+@pytest.fixture(autouse=True)
+def kernels_draw_like_jupyter(monkeypatch):
+    """Kernels started here use Jupyter's inline plots, as when the notebooks were stored (the
+    suite's own MPLBACKEND=Agg would drop their figure outputs)."""
+    monkeypatch.delenv("MPLBACKEND", raising=False)
+    # One BLAS thread per kernel: the tests run in parallel, and the notebooks' many small
+    # products slow down badly when BLAS threads compete for the same cores.
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+
+
+@pytest.fixture
+def course_copy(tmp_path):
+    """A scratch course root with the repository's nbgrader configuration and sources."""
+    shutil.copy(ROOT / course.CONFIG_FILE, tmp_path / course.CONFIG_FILE)
+    shutil.copytree(ROOT / course.SOURCE_DIRECTORY, tmp_path / course.SOURCE_DIRECTORY)
+    return tmp_path
+
+
+def _cells_by_grade_id(path):
+    nb = nbformat.read(str(path), as_version=4)
+    return {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells if "nbgrader" in c.metadata}
+
+
+def _scores(api, assignment, student):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(api.coursedir.db_url) as gradebook:
+        submission = gradebook.find_submission(assignment, student)
+        per_cell = {g.name: (g.score, g.max_score) for nb in submission.notebooks for g in nb.grades}
+        return submission.score, submission.max_score, per_cell
+
+
+# nbgrader's autograde emits a harmless SQLAlchemy warning (a RuntimeWarning, which this suite
+# otherwise turns into an error).
+@pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_autograde_and_validate_round_trip(assignment, course_copy):
+    api = course.nbgrader_api(course_copy)
+
+    result = api.generate_assignment(assignment, force=True)
+    assert result["success"], result.get("error")
+    for released in course.notebooks(course_copy, assignment, course.RELEASE_DIRECTORY):
+        committed = ROOT / course.RELEASE_DIRECTORY / assignment / released.name
+        assert committed.is_file(), f"{committed} is missing: run `mlpcore release` (or nbgrader generate_assignment)"
+        assert json.loads(released.read_text()) == json.loads(committed.read_text()), (
+            f"{committed} differs from a fresh release of solutions/{assignment}: regenerate it")
+
+    submitted = course_copy / "grading" / "submitted"
+    for student, directory in (("perfect", course.SOURCE_DIRECTORY), ("untouched", course.RELEASE_DIRECTORY)):
+        shutil.copytree(course_copy / directory / assignment, submitted / student / assignment)
+        result = api.autograde(assignment, student)
+        assert result["success"], f"autograding {student} crashed: {result.get('error')}"
+
+    score, max_score, cells = _scores(api, assignment, "perfect")
+    assert max_score > 0 and score == max_score, f"the solution lost points: {cells}"
+    score, max_score, cells = _scores(api, assignment, "untouched")
+    assert score == 0 and max_score > 0, f"the untouched release scored: {cells}"
+
+    from nbgrader.validator import Validator
+
+    validator = Validator(config=api.config)
+    for solution in course.notebooks(course_copy, assignment):
+        assert validator.validate(str(solution)) == {}, f"nbgrader validate fails the solution {solution.name}"
+    for released in course.notebooks(course_copy, assignment, course.RELEASE_DIRECTORY):
+        assert validator.validate(str(released)).get("failed"), f"nbgrader validate passes the untouched {released.name}"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_nbval_replays_the_stored_outputs(assignment, tmp_path):
+    """What `pytest --nbval solutions` does, one assignment per test so that they run in parallel."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env", "-p", "no:cacheprovider", "-q",
+         "-o", "addopts=", "-o", "testpaths=", str(ROOT / course.SOURCE_DIRECTORY / assignment)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+        env=dict(os.environ),  # without MPLBACKEND, with one BLAS thread (see the fixture above)
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_graded_exercise_has_points_a_visible_check_and_hidden_tests(assignment):
+    for notebook in course.notebooks(ROOT, assignment):
+        cells = _cells_by_grade_id(notebook)
+        tests = {k: c for k, c in cells.items() if c.metadata["nbgrader"].get("grade")}
+        solutions = {k: c for k, c in cells.items() if c.metadata["nbgrader"].get("solution")}
+        assert tests and solutions, f"{notebook.name} has no graded exercise"
+        for grade_id, cell in tests.items():
+            assert cell.metadata["nbgrader"]["points"] > 0, grade_id
+            visible, _, rest = cell.source.partition("### BEGIN HIDDEN TESTS")
+            assert "check" in visible or "assert" in visible, f"{grade_id}: no visible check"
+            assert "### END HIDDEN TESTS" in rest and rest.strip() != "### END HIDDEN TESTS", f"{grade_id}: no hidden tests"
+        for grade_id, cell in solutions.items():
+            assert "### BEGIN SOLUTION" in cell.source and "### END SOLUTION" in cell.source, grade_id
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_notebooks_carry_no_stray_metadata_or_absolute_paths(assignment):
+    for notebook in course.notebooks(ROOT, assignment) + course.notebooks(ROOT, assignment, course.RELEASE_DIRECTORY):
+        nb = nbformat.read(str(notebook), as_version=4)
+        assert set(nb.metadata) <= {"kernelspec", "language_info", "celltoolbar"}, (notebook, set(nb.metadata))
+        text = notebook.read_text()
+        for marker in ("/work/", "/home/", "/tmp/", "C:\\\\"):
+            assert marker not in text, f"{notebook} mentions {marker}"
+        for cell in nb.cells:
+            assert set(cell.metadata) <= {"nbgrader", "tags", "deletable", "editable"}, (notebook, cell.metadata)
