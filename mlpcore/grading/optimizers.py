@@ -100,27 +100,27 @@ def _variant(kind, **switches):
     return lambda **hyper: _Optimizer(kind, **hyper, **switches)
 
 
+def optimizer_exercise(name, reference, hyperparameters, hidden_hyperparameters, mistakes) -> Exercise:
+    return Exercise(name, reference, optimizer_cases(hyperparameters, hidden_hyperparameters),
+                    outputs=("the parameters",), run=run_optimizer,
+                    argument_names=("hyperparameters", "params", "steps"), mistakes=mistakes)
+
+
 OPTIMIZER_EXERCISES = [
-    Exercise("SGD", optim.SGD, optimizer_cases({"lr": 0.1}, {"lr": 0.03}), outputs=("the parameters",),
-             run=run_optimizer, argument_names=("hyperparameters", "params", "steps"), mistakes=(
+    optimizer_exercise("SGD", optim.SGD, {"lr": 0.1}, {"lr": 0.03}, (
         Mistake("the step goes against the gradient: p -= lr * g", _variant("SGD", sign=-1.0)),
         Mistake("the learning rate is missing: p -= lr * g", _variant("SGD", use_lr=False)),
         Mistake("the biases must be updated too: step every entry of grads", _variant("SGD", weights_only=True)),
     )),
-    Exercise("Momentum", optim.Momentum, optimizer_cases({"lr": 0.1, "beta": 0.9}, {"lr": 0.05, "beta": 0.8}),
-             outputs=("the parameters",), run=run_optimizer, argument_names=("hyperparameters", "params", "steps"),
-             mistakes=(
+    optimizer_exercise("Momentum", optim.Momentum, {"lr": 0.1, "beta": 0.9}, {"lr": 0.05, "beta": 0.8}, (
         Mistake("this course's momentum is v = beta * v + g, without the (1 - beta) factor on g",
                 _variant("Momentum", ema=True)),
         Mistake("the velocity must persist from one step to the next: keep one per parameter on self",
                 _variant("Momentum", keep_state=False)),
         Mistake("the step goes against the velocity: p -= lr * v", _variant("Momentum", sign=-1.0)),
     )),
-    Exercise("Adam", optim.Adam,
-             optimizer_cases({"lr": 0.01, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
-                             {"lr": 0.05, "beta1": 0.8, "beta2": 0.99, "eps": 1e-6}),
-             outputs=("the parameters",), run=run_optimizer, argument_names=("hyperparameters", "params", "steps"),
-             mistakes=(
+    optimizer_exercise("Adam", optim.Adam, {"lr": 0.01, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
+                       {"lr": 0.05, "beta1": 0.8, "beta2": 0.99, "eps": 1e-6}, (
         Mistake("no bias correction: divide m by (1 - beta1**t) and v by (1 - beta2**t)",
                 _variant("Adam", bias_correction=False)),
         Mistake("t must count steps: increase it once per call of step, before the bias correction",
