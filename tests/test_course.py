@@ -137,3 +137,8 @@ def test_notebooks_carry_no_stray_metadata_or_absolute_paths(assignment):
             assert marker not in text, f"{notebook} mentions {marker}"
         for cell in nb.cells:
             assert set(cell.metadata) <= {"nbgrader", "tags", "deletable", "editable"}, (notebook, cell.metadata)
+
+
+def test_a_folder_without_nbgrader_config_gets_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="has no nbgrader_config.py: the course root is the folder that holds it"):
+        course.nbgrader_api(tmp_path)

@@ -219,3 +219,12 @@ def test_failures_name_the_optimizer_step():
 
     with pytest.raises(ExerciseFailed, match=r"lr=0.1, .* 3 steps\): W1 after step 1 differs"):
         check("SGD", SGDNoLr)
+
+
+def test_a_dropout_mask_that_is_not_zeros_and_ones_is_reported():
+    def dropout_scaled_mask(A, p_drop, rng):
+        mask = (rng.random(A.shape) >= p_drop).astype(A.dtype) / (1 - p_drop)  # the scale folded into the mask
+        return A * mask, mask
+
+    with pytest.raises(ExerciseFailed, match=r"mask should hold only 0 \(dropped\) and 1 \(kept\)"):
+        check("dropout_forward", dropout_scaled_mask)
