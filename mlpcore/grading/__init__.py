@@ -31,7 +31,7 @@ from .compare import as_array, compare_output, same_output
 from .exercises import Exercise
 from .table import EXERCISES
 
-__all__ = ["check", "check_classifier", "ExerciseFailed", "EXERCISES"]
+__all__ = ["check", "check_classifier", "ExerciseFailed", "ReferenceUsed", "EXERCISES"]
 
 
 class ExerciseFailed(AssertionError):
@@ -41,6 +41,14 @@ class ExerciseFailed(AssertionError):
         super().__init__(f"{exercise}: {message}")
         self.exercise = exercise
         self.reason = reason
+
+
+class ReferenceUsed(ExerciseFailed):
+    """The learner's code called mlpcore's reference answer. Its own class, so that the grader
+    can tell it from the error name in a notebook's output."""
+
+    def __init__(self, exercise: str, message: str):
+        super().__init__(exercise, "reference_used", message)
 
 
 def check(name: str, fn, hidden: bool = False) -> None:
@@ -65,15 +73,15 @@ def check(name: str, fn, hidden: bool = False) -> None:
         try:
             output = _run_learner(exercise, fn, learner_args)
         except ReferenceUsedError as exc:
-            raise ExerciseFailed(name, "reference_used", f"your function called mlpcore's own answer. {exc}") from None
+            raise ReferenceUsed(name, f"your function called mlpcore's own answer. {exc}") from None
         except Exception as exc:
             if guard.refusals != refusals_before:
-                raise ExerciseFailed(name, "reference_used", "your function called mlpcore's own answer.") from None
+                raise ReferenceUsed(name, "your function called mlpcore's own answer.") from None
             raise ExerciseFailed(
                 name, "error", f"{where}: your function raised {type(exc).__name__}: {exc}{_hint(exercise, fn, cases)}"
             ) from None
         if guard.refusals != refusals_before:  # the learner's code caught the refusal itself
-            raise ExerciseFailed(name, "reference_used", "your function called mlpcore's own answer, which "
+            raise ReferenceUsed(name, "your function called mlpcore's own answer, which "
                                  "refuses to run while your code is being checked.")
         changed = changed_arguments(exercise, args, learner_args)
         if changed:

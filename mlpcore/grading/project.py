@@ -25,7 +25,7 @@ def check_classifier(train_classifier, predict, hidden: bool = False, min_accura
     Returns the test accuracy; raises :class:`~mlpcore.grading.ExerciseFailed` below it.
     """
     __tracebackhide__ = True
-    from . import ExerciseFailed  # the package imports this module
+    from . import ExerciseFailed, ReferenceUsed  # the package imports this module
 
     name = "digits_classifier"
     X, y = load_digits()
@@ -38,12 +38,13 @@ def check_classifier(train_classifier, predict, hidden: bool = False, min_accura
             step = "predict(params, X_test)"
             predicted = predict(params, X_test.copy())
     except ReferenceUsedError as exc:
-        raise ExerciseFailed(name, "reference_used", f"your code called mlpcore's own answer. {exc}") from None
+        raise ReferenceUsed(name, f"your code called mlpcore's own answer. {exc}") from None
     except Exception as exc:
-        reason = "reference_used" if guard.refusals != refusals_before else "error"
-        raise ExerciseFailed(name, reason, f"{step} raised {type(exc).__name__}: {exc}") from None
+        if guard.refusals != refusals_before:
+            raise ReferenceUsed(name, f"{step} raised {type(exc).__name__} after calling mlpcore's own answer") from None
+        raise ExerciseFailed(name, "error", f"{step} raised {type(exc).__name__}: {exc}") from None
     if guard.refusals != refusals_before:
-        raise ExerciseFailed(name, "reference_used", "your code called mlpcore's own answer, which refuses to run "
+        raise ReferenceUsed(name, "your code called mlpcore's own answer, which refuses to run "
                              "while your code is being checked.")
     predicted = np.asarray(predicted)
     if predicted.shape != y_test.shape:
