@@ -7,15 +7,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo lab test test-gpu bench release clean
+.PHONY: help demo lab test test-gpu bench bench-grading release clean
 
 help:
-	@echo "make demo      train the reference model on the embedded digits and print its accuracy"
+	@echo "make demo      the grading loop on an embedded class of 11: release, grade in parallel, feedback, report"
 	@echo "make lab       open the course in JupyterLab (start with 01-matrices; the Validate button checks a notebook)"
 	@echo "make release   regenerate the learners' notebooks in course/ from solutions/ (nbgrader generate_assignment)"
 	@echo "make test      run the whole test suite (NumPy and array-api-strict, the course round trip; GPU cases skip without a GPU)"
 	@echo "make test-gpu  run only the GPU cases (needs CuPy and a CUDA device: pip install -e '.[gpu]')"
 	@echo "make bench     speed and memory benchmarks (a few minutes); tables on screen, JSON and a plot in benchmarks/out/"
+	@echo "make bench-grading  notebooks graded per minute: sequential nbgrader against mlpcore grade --workers 2"
 	@echo "make clean     remove .venv and caches"
 
 $(STAMP): pyproject.toml
@@ -32,19 +33,21 @@ lab: $(STAMP)
 
 # Regenerate the released notebooks in course/ from solutions/ (after editing a solution notebook).
 release: $(STAMP)
-	for assignment in $$(ls solutions); do \
-		PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbgrader generate_assignment $$assignment --force --no-db --log-level=WARN || exit 1; \
-	done
+	$(BIN)/mlpcore release
 
 # In parallel (one worker per core): the course tests run every notebook several times.
+# loadgroup keeps the tests that share one graded class (tests/test_autograde.py) on one worker.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n auto
+	$(BIN)/python -m pytest -n auto --dist loadgroup
 
 test-gpu: $(STAMP)
 	$(BIN)/python -m pytest -m gpu
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(BENCH_FLAGS)
+
+bench-grading: $(STAMP)
+	$(BIN)/python -m benchmarks.grading
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info

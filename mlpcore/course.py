@@ -39,8 +39,9 @@ def load_config(root):
     return PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
 
 
-def nbgrader_api(root):
-    """nbgrader's :class:`NbGraderAPI` for the course at ``root``.
+def nbgrader_api(root, overrides=None):
+    """nbgrader's :class:`NbGraderAPI` for the course at ``root`` (``overrides``: a traitlets
+    ``Config`` merged over the course's).
 
     nbgrader runs the ``alembic`` program from PATH when it creates a gradebook;
     the one installed beside this Python is put first on PATH for that.
@@ -52,4 +53,34 @@ def nbgrader_api(root):
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
     config = load_config(root)
+    if overrides is not None:
+        config.merge(overrides)
     return NbGraderAPI(CourseDirectory(config=config), config=config)
+
+
+def release(root, names=None) -> list[Path]:
+    """Regenerate ``course/<assignment>/`` from ``solutions/`` with nbgrader (all assignments by default).
+
+    Like ``nbgrader generate_assignment NAME --force --no-db``: the release is a
+    pure function of the source, and the gradebook is left alone. Returns the
+    release notebooks written; raises ``ValueError`` for an unknown assignment and
+    ``RuntimeError`` with nbgrader's log when nbgrader fails."""
+    known = assignments(root)
+    names = list(names or known)
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise ValueError(f"no assignment {', '.join(map(repr, unknown))} in {Path(root) / SOURCE_DIRECTORY}; "
+                         f"the assignments are {', '.join(known)}")
+    from traitlets.config import Config
+
+    no_database = Config()
+    no_database.GenerateAssignment.no_database = True
+    no_database.SaveCells.enabled = False  # what nbgrader's --no-db flag sets as well
+    api = nbgrader_api(root, no_database)
+    written = []
+    for name in names:
+        response = api.generate_assignment(name, force=True, create=False)
+        if not response["success"]:
+            raise RuntimeError(f"nbgrader could not release {name}:\n{response.get('error') or response.get('log')}")
+        written.extend(notebooks(root, name, RELEASE_DIRECTORY))
+    return written

@@ -8,8 +8,8 @@ from mlpcore import MLP
 from mlpcore.cli import main
 
 
-def test_demo_prints_the_test_accuracy(capsys):
-    assert main(["demo", "--no-progress"]) == 0
+def test_train_with_the_defaults_learns_the_digits(capsys):
+    assert main(["train", "--no-progress"]) == 0
     out = capsys.readouterr().out
     accuracy = float(out.strip().splitlines()[-1].split()[2].rstrip("%"))
     assert out.strip().splitlines()[-1].startswith("test accuracy: ") and accuracy >= 95

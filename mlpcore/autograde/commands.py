@@ -1,0 +1,205 @@
+"""The course commands of ``mlpcore``: release, grade, feedback, report, check and demo.
+
+The course root (the folder with ``nbgrader_config.py``, ``solutions/`` and
+``course/``) is ``--course-root``, else the current folder when it is one, else
+the source checkout this package was installed from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .. import course
+from . import worker
+
+DEMO_OUTPUT = Path("grading") / "demo"
+
+
+def course_root(given) -> Path:
+    candidates = [Path(given)] if given else [Path.cwd(), Path(__file__).resolve().parents[2]]
+    for candidate in candidates:
+        if (candidate / course.CONFIG_FILE).is_file() and (candidate / course.SOURCE_DIRECTORY).is_dir():
+            return candidate.resolve()
+    raise FileNotFoundError(f"{candidates[0].resolve()} is not a course root: it should hold {course.CONFIG_FILE} "
+                            f"and {course.SOURCE_DIRECTORY}/ (run from the repository's top level or give --course-root)")
+
+
+def _positive(kind):
+    def parse(text):
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"should be a positive number, got {text}")
+        return value
+    return parse
+
+
+def _root_option(parser) -> None:
+    parser.add_argument("--course-root", metavar="DIR", help="the course root (default: here, or the source checkout)")
+
+
+def _output_option(parser, default="grading") -> None:
+    parser.add_argument("--output", type=Path, default=None, metavar="DIR",
+                        help=f"the grading folder (default: COURSE_ROOT/{default})")
+
+
+def _grading_options(parser) -> None:
+    parser.add_argument("--workers", type=_positive(int), default=None,
+                        help="parallel grading processes (default: one per core)")
+    parser.add_argument("--timeout", type=_positive(float), default=worker.DEFAULT_SETTINGS["notebook_timeout"],
+                        metavar="S", help="time limit per notebook in seconds (default: %(default)g)")
+    parser.add_argument("--cell-timeout", type=_positive(int), default=worker.DEFAULT_SETTINGS["cell_timeout"],
+                        metavar="S", help="time limit per cell; a cell over it is interrupted (default: %(default)s)")
+    parser.add_argument("--memory", type=_positive(int), default=worker.DEFAULT_SETTINGS["memory_mb"], metavar="MB",
+                        help="memory limit per kernel in MB (default: %(default)s)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="grade on an existing Dask cluster (e.g. tcp://10.0.0.5:8786) instead of this machine")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _settings(args) -> dict:
+    return {"notebook_timeout": args.timeout, "cell_timeout": min(args.cell_timeout, int(args.timeout)),
+            "memory_mb": args.memory}
+
+
+def run_release(args) -> int:
+    written = course.release(course_root(args.course_root), args.assignments)
+    for path in written:
+        print(f"released {path}")
+    return 0
+
+
+def gradebook_table(results) -> str:
+    """The class's scores as a text table, one line per student."""
+    lines = [f"{'student':<14} {'score':>11}  {'status':<16} reason", "-" * 78]
+    for result in results:
+        reason = result["reasons"][0] if result["reasons"] else ""
+        lines.append(f"{result['student_id']:<14} {result['score']:>5g} / {result['max_score']:<3g}  "
+                     f"{result['status']:<16} {reason[:60]}")
+    return "\n".join(lines)
+
+
+def _grade(root: Path, assignment: str, submissions: Path, output: Path, args, force=False) -> dict:
+    from .grade import grade_class
+
+    return grade_class(root, assignment, submissions, output, workers=args.workers, settings=_settings(args),
+                       scheduler=args.scheduler, progress=not args.no_progress, force=force,
+                       feedback=not getattr(args, "no_feedback", False))
+
+
+def _print_locations(output: Path, assignment: str) -> None:
+    print(f"\ngradebook    {output / 'gradebook.db'}   (nbgrader export / formgrader: run them in {output})")
+    print(f"grades       {output / 'grades.csv'}  and per exercise {output / 'exercises.csv'}")
+    print(f"feedback     {output / 'feedback'}/<student>/{assignment}/")
+    print(f"report       {output / f'report-{assignment}.html'}  and .png")
+
+
+def run_grade(args) -> int:
+    root = course_root(args.course_root)
+    output = args.output or root / "grading"
+    submissions = args.submissions or root / "grading" / "submitted"
+    done = _grade(root, args.assignment, submissions, output, args, force=args.force)
+    print(gradebook_table(done["outcomes"]))
+    _print_locations(output, args.assignment)
+    return 0
+
+
+def run_feedback(args) -> int:
+    from .feedback import write_feedback
+
+    root = course_root(args.course_root)
+    output = args.output or root / "grading"
+    written = write_feedback(root, output, args.assignment, students=args.students or None)
+    if not written:
+        raise FileNotFoundError(f"nothing graded for {args.assignment} in {output}: run mlpcore grade first")
+    print(f"wrote {len(written)} feedback pages under {output / 'feedback'}")
+    return 0
+
+
+def run_report(args) -> int:
+    from .grade import load_outcomes
+    from .report import write_report
+
+    root = course_root(args.course_root)
+    output = args.output or root / "grading"
+    written = write_report(load_outcomes(output, args.assignment), output, args.assignment)
+    print(f"report: {written['html']} and {written['png']}")
+    return 0
+
+
+def run_check(args) -> int:
+    from .selfcheck import check_notebook, format_report
+
+    result = check_notebook(args.notebook, timeout=args.cell_timeout,
+                            progress=lambda line: print(line, file=sys.stderr, flush=True))
+    print(format_report(result))
+    return 0
+
+
+def run_demo(args) -> int:
+    from .sample_class import ASSIGNMENT, STUDENTS, expected_statuses, write_sample_class
+
+    root = course_root(args.course_root)
+    output = args.output or root / DEMO_OUTPUT
+    submissions = output / "submitted"
+    print(f"1. release: nbgrader generate_assignment {ASSIGNMENT} -> {root / course.RELEASE_DIRECTORY / ASSIGNMENT}")
+    course.release(root, [ASSIGNMENT])
+    write_sample_class(root, submissions)
+    print(f"2. a sample class of {len(STUDENTS)} students in {submissions}:")
+    for student, (description, _) in STUDENTS.items():
+        print(f"     {student:<5} {description}")
+    print("3. grade in parallel (feedback and the class report come with it):")
+    done = _grade(root, ASSIGNMENT, submissions, output, args)
+    print()
+    print(gradebook_table(done["outcomes"]))
+    _print_locations(output, ASSIGNMENT)
+    expected = expected_statuses()
+    wrong = {r["student_id"]: r["status"] for r in done["outcomes"] if expected.get(r["student_id"]) != r["status"]}
+    if wrong:
+        print(f"\nunexpected statuses (expected {[expected[s] for s in wrong]}): {wrong}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def add_commands(commands) -> None:
+    """Add the course commands to ``mlpcore``'s sub-command parser."""
+    release = commands.add_parser("release", help="regenerate course/ from solutions/ with nbgrader")
+    release.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="default: all")
+    _root_option(release)
+    release.set_defaults(run=run_release)
+
+    grade = commands.add_parser("grade", help="autograde a class in parallel (gradebook, grades.csv, feedback, report)")
+    grade.add_argument("assignment", metavar="ASSIGNMENT")
+    grade.add_argument("--submissions", type=Path, metavar="DIR",
+                       help="DIR/<student>/ASSIGNMENT/<notebook>.ipynb (default: COURSE_ROOT/grading/submitted)")
+    _output_option(grade)
+    _grading_options(grade)
+    grade.add_argument("--force", action="store_true", help="regrade every submission, changed or not")
+    grade.add_argument("--no-feedback", action="store_true", help="skip the feedback pages")
+    _root_option(grade)
+    grade.set_defaults(run=run_grade)
+
+    feedback = commands.add_parser("feedback", help="per-student HTML feedback (no hidden test code)")
+    feedback.add_argument("assignment", metavar="ASSIGNMENT")
+    feedback.add_argument("--students", nargs="*", metavar="STUDENT", help="default: everyone graded")
+    _output_option(feedback)
+    _root_option(feedback)
+    feedback.set_defaults(run=run_feedback)
+
+    report = commands.add_parser("report", help="the class report: score distribution, hardest exercises, statuses")
+    report.add_argument("assignment", metavar="ASSIGNMENT")
+    _output_option(report)
+    _root_option(report)
+    report.set_defaults(run=run_report)
+
+    check = commands.add_parser("check", help="score one notebook locally, hidden tests included (self-study)")
+    check.add_argument("notebook", type=Path, metavar="NOTEBOOK.ipynb")
+    check.add_argument("--cell-timeout", type=_positive(int), default=120, metavar="S")
+    check.set_defaults(run=run_check)
+
+    demo = commands.add_parser("demo", help="release, grade, feedback and report for an embedded sample class")
+    _output_option(demo, default=str(DEMO_OUTPUT))
+    _grading_options(demo)
+    _root_option(demo)
+    demo.set_defaults(run=run_demo, timeout=120.0, cell_timeout=10)

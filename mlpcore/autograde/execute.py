@@ -1,0 +1,142 @@
+"""nbgrader's Execute preprocessor, made to grade as much of a bad submission as it can.
+
+nbgrader gives up on a whole submission when its kernel dies, waits out every
+slow cell in full, and keeps all output in memory. :class:`SturdyExecute`
+(a drop-in for nbgrader's ``Execute``):
+
+- **a dead kernel** (``os._exit``, a segfault, memory exhaustion): the cell that
+  killed it gets an error output (so its test scores 0), a fresh kernel replays
+  the cells that ran before it, and grading goes on with the next cell;
+- **a time limit per notebook** on top of nbgrader's per-cell one: each cell gets
+  at most what is left of ``notebook_timeout``; a cell that runs over is
+  interrupted, and cells left when the time is spent are marked as not run;
+- **megabytes of output**: a cell keeps at most ``max_output_bytes`` of output,
+  then one line saying how much was dropped.
+
+The error outputs it writes have the ``ename`` values below, which the grader
+reads back to give the submission its status.
+"""
+
+from __future__ import annotations
+
+import time
+
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
+from nbformat.notebooknode import NotebookNode
+from traitlets import Float, Integer, List
+
+from nbgrader.preprocessors import Execute
+
+KERNEL_DIED = "KernelDied"
+NOT_RUN = "NotRun"
+CELL_TIMEOUT = "CellTimeoutError"  # nbgrader's own name for a cell that ran out of time
+OUTPUT_TRUNCATED_NOTE = "[grading: output truncated]"
+
+
+def error_output(ename: str, evalue: str) -> NotebookNode:
+    return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
+
+
+class SturdyExecute(Execute):
+    notebook_timeout = Float(
+        600.0, help="Seconds for the whole notebook; cells left when it is spent are not run."
+    ).tag(config=True)
+    max_output_bytes = Integer(
+        1_000_000, help="Output kept per cell; the rest is dropped with a note."
+    ).tag(config=True)
+    # The kernel's own start-up warnings (e.g. "running over TCP without encryption") are not the learner's.
+    extra_arguments = List(["--IPKernelApp.log_level=ERROR"]).tag(config=True)
+    max_kernel_restarts = Integer(
+        3, help="Kernel deaths survived per notebook; after that the remaining cells are not run."
+    ).tag(config=True)
+
+    def preprocess(self, nb, resources=None, km=None):
+        # The same set-up as nbconvert's ExecutePreprocessor.preprocess, with the loop over cells
+        # restarted after a kernel death.
+        NotebookClient.__init__(self, nb, km)
+        self.reset_execution_trackers()
+        self._check_assign_resources(resources)
+        self._deadline = time.monotonic() + self.notebook_timeout
+        self._output_sizes = {}
+        self.timeout_func = self._cell_timeout
+        ran = []  # indices of code cells that ran to completion (replayed after a restart)
+        killers = set()
+        index, restarts, why = 0, 0, ""
+        cells = self.nb.cells
+        while index < len(cells):
+            replaying = None
+            try:
+                with self.setup_kernel():
+                    info = self.wait_for_reply(self.kc.kernel_info())
+                    self.nb.metadata["language_info"] = info["content"]["language_info"]
+                    for replaying in [i for i in ran if i not in killers]:
+                        self.execute_cell(NotebookNode(cells[replaying].copy(), outputs=[]), replaying)
+                    replaying = None
+                    while index < len(cells):
+                        if time.monotonic() >= self._deadline:
+                            self._mark_not_run(index, f"the notebook's time limit of {self.notebook_timeout:g} s was spent")
+                            return self.nb, self.resources
+                        try:
+                            self.preprocess_cell(cells[index], resources, index)
+                        except DeadKernelError:
+                            why = self._exit_reason()  # before the kernel manager is cleaned up
+                            raise
+                        ran.append(index)
+                        index += 1
+            except DeadKernelError:
+                restarts += 1
+                culprit = index if replaying is None else replaying
+                killers.add(culprit)
+                if replaying is None:
+                    cells[index].setdefault("outputs", []).append(error_output(
+                        KERNEL_DIED, f"the kernel died while running this cell{why}; "
+                        "grading went on in a fresh kernel"))
+                    index += 1
+                if restarts > self.max_kernel_restarts:
+                    self._mark_not_run(index, f"the kernel died {restarts} times")
+                    break
+        self.set_widgets_metadata()
+        return self.nb, self.resources
+
+    def _cell_timeout(self, cell) -> int:
+        left = self._deadline - time.monotonic()
+        return max(1, int(min(self.timeout or left, left)))
+
+    def _exit_reason(self) -> str:
+        """`` (killed by signal 11)`` when the dead kernel's exit status can be read."""
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        code = process.poll() if process is not None else None
+        if code is None:
+            return ""
+        if code < 0:
+            names = {6: "SIGABRT", 9: "SIGKILL (out of memory?)", 11: "SIGSEGV, a segmentation fault"}
+            return f" (killed by signal {-code}: {names.get(-code, 'a signal')})"
+        return f" (it exited with status {code})"
+
+    def _mark_not_run(self, start: int, why: str) -> None:
+        for cell in self.nb.cells[start:]:
+            if cell.cell_type == "code":
+                cell.outputs = [error_output(NOT_RUN, f"not run: {why}")]
+
+    def output(self, outs, msg, display_id, cell_index):
+        used = self._output_sizes.get(cell_index, 0)
+        # Errors are always kept: a test cell's error is what scores it 0.
+        if used >= self.max_output_bytes and msg["msg_type"] != "error":
+            return None  # the cell is full; the note is already there
+        out = super().output(outs, msg, display_id, cell_index)
+        if out is None or out.output_type == "error":
+            return out
+        size = len(str(out))
+        if used + size <= self.max_output_bytes:
+            self._output_sizes[cell_index] = used + size
+            return out
+        if out.output_type == "stream":
+            out.text = out.text[: max(self.max_output_bytes - used, 0)]
+        else:  # an image or HTML too big to keep at all
+            outs.remove(out)
+        outs.append(NotebookNode(output_type="stream", name="stderr", text=(
+            f"\n{OUTPUT_TRUNCATED_NOTE} this cell printed more than "
+            f"{self.max_output_bytes / 1e6:g} MB; the rest was dropped.\n")))
+        self._output_sizes[cell_index] = self.max_output_bytes
+        return out

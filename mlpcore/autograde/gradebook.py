@@ -1,0 +1,134 @@
+"""The class's nbgrader gradebook: the assignment's definition, and each student's scores.
+
+Workers never touch the class's gradebook. Each grades against a copy of a
+*template* gradebook that holds only the assignment (built by nbgrader's own
+``generate_assignment`` from ``solutions/``), and sends its scores back; the main
+process alone writes them into ``OUTPUT/gradebook.db`` (:func:`record`). SQLite
+then never sees two writers, and workers on other machines need no shared disk.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import warnings
+from datetime import datetime
+from pathlib import Path
+
+from .. import course
+
+
+def _generate_config(root: Path, scratch: Path, db_url: str):
+    from traitlets.config import Config
+
+    config = course.load_config(root)
+    merged = Config()
+    merged.merge(config)
+    merged.CourseDirectory.root = str(scratch)
+    merged.CourseDirectory.source_directory = str(Path(root).resolve() / course.SOURCE_DIRECTORY)
+    merged.CourseDirectory.release_directory = str(scratch / "release")
+    merged.CourseDirectory.db_url = db_url
+    return merged
+
+
+def define_assignment(root, assignment: str, db_url: str) -> dict:
+    """Run nbgrader's ``generate_assignment`` for ``assignment`` into the gradebook at ``db_url``.
+
+    This records the assignment's notebooks, cells, points and checksums there. The
+    release it writes goes to a scratch folder (``course/`` is left alone) and is
+    returned as ``{notebook name: bytes}``."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    course.nbgrader_api(root)  # puts alembic on PATH and checks the configuration
+    with tempfile.TemporaryDirectory(prefix="mlpcore-assignment-") as scratch:
+        config = _generate_config(Path(root), Path(scratch), db_url)
+        api = NbGraderAPI(CourseDirectory(config=config), config=config)
+        response = api.generate_assignment(assignment, force=True, create=True)
+        if not response["success"]:
+            raise RuntimeError(f"nbgrader could not read assignment {assignment!r}:\n"
+                               f"{response.get('error') or response.get('log')}")
+        release = Path(scratch) / "release" / assignment
+        return {path.stem: path.read_bytes() for path in sorted(release.glob("*.ipynb"))}
+
+
+def template(root, assignment: str) -> tuple[bytes, dict]:
+    """A gradebook (SQLite file, as bytes) that holds only ``assignment``, and the assignment's
+    release notebooks ``{name: bytes}`` as nbgrader makes them from ``solutions/`` now."""
+    with tempfile.TemporaryDirectory(prefix="mlpcore-template-") as scratch:
+        path = Path(scratch) / "gradebook.db"
+        release = define_assignment(root, assignment, f"sqlite:///{path}")
+        return path.read_bytes(), release
+
+
+def db_url(output: Path) -> str:
+    return f"sqlite:///{Path(output).resolve() / 'gradebook.db'}"
+
+
+def ensure_assignment(root, assignment: str, output: Path, template_bytes: bytes) -> None:
+    """Make sure the class's gradebook knows ``assignment`` (a copy of the template when it is new)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    path = Path(output) / "gradebook.db"
+    if not path.exists():
+        path.write_bytes(template_bytes)
+        return
+    with Gradebook(db_url(output)) as gradebook:
+        try:
+            gradebook.find_assignment(assignment)
+            return
+        except MissingEntry:
+            pass
+    define_assignment(root, assignment, db_url(output))
+
+
+def record(output: Path, outcome: dict) -> None:
+    """Write one outcome's scores into the class's gradebook, as nbgrader's autograde would.
+
+    Manual scores from formgrader are kept; auto scores and auto comments are replaced."""
+    from nbgrader.api import Gradebook
+
+    assignment, student = outcome["assignment"], outcome["student_id"]
+    timestamp = datetime.fromisoformat(outcome["timestamp"]) if outcome.get("timestamp") else None
+    # nbgrader's own update_or_create_submission makes SQLAlchemy warn about autoflush; it is harmless.
+    with Gradebook(db_url(output)) as gradebook, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*not in session.*")
+        gradebook.update_or_create_student(student)
+        submission = gradebook.update_or_create_submission(assignment, student, timestamp=timestamp)
+        for notebook in submission.notebooks:
+            scores = outcome["grades"].get(notebook.name, {})
+            for grade in notebook.grades:
+                found = scores.get(grade.name)
+                # A notebook nbgrader never saw (missing, unreadable) scores 0, as in nbgrader.
+                grade.auto_score = found["auto_score"] if found else 0.0
+                grade.needs_manual_grade = found["needs_manual_grade"] if found else False
+            texts = outcome["comments"].get(notebook.name, {})
+            for comment in notebook.comments:
+                comment.auto_comment = texts.get(comment.name)
+        gradebook.db.commit()
+
+
+def scores_per_cell(url: str, assignment: str) -> dict:
+    """``{(student, notebook, cell): auto_score}`` of every submission of ``assignment`` at ``url``."""
+    from nbgrader.api import Gradebook
+
+    scores = {}
+    with Gradebook(url) as gradebook:
+        for submission in gradebook.find_assignment(assignment).submissions:
+            for notebook in submission.notebooks:
+                for grade in notebook.grades:
+                    scores[(submission.student.id, notebook.name, grade.name)] = grade.auto_score
+    return scores
+
+
+def copy_autograded(output: Path, files: dict, student: str, assignment: str) -> None:
+    """Replace ``OUTPUT/autograded/<student>/<assignment>`` with a worker's autograded files."""
+    target = Path(output) / "autograded" / student / assignment
+    if target.exists():
+        shutil.rmtree(target)
+    prefix = f"{student}/{assignment}/"
+    for relative, data in files.items():
+        if relative.startswith(prefix):
+            path = target / relative[len(prefix):]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)

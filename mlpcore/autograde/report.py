@@ -1,0 +1,335 @@
+"""The class report of one assignment: how the class did, which exercises were hard, who needs a look.
+
+:func:`write_report` reads the outcomes of :mod:`mlpcore.autograde.outcome` (one per student) and writes::
+
+    OUT/report-<assignment>.png    score distribution and per-exercise pass rates
+    OUT/report-<assignment>.html   the same figure, the per-exercise table, the students
+                                   that need attention and the whole gradebook, in one file
+
+The HTML page needs nothing but itself (the figure is embedded, the CSS inline), so it can be
+mailed or archived. Every text that can come from a student (ids, reasons, messages) is escaped.
+The small HTML helpers here are shared with :mod:`mlpcore.autograde.feedback`.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import statistics
+from collections import Counter
+from pathlib import Path
+
+from .outcome import STATUSES
+
+DPI = 110
+MISTAKES_SHOWN = 3  # the most common named mistakes listed per exercise in the HTML table
+FIGURE_MISTAKE_CHARS = 70  # a longer mistake is cut in the figure (the HTML has it whole)
+
+# Shared by the report and the feedback pages: plain, printable, readable without any external file.
+CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2em auto; max-width: 1100px;
+       padding: 0 1em; color: #222; line-height: 1.45; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; }
+h2 { font-size: 1.25em; margin-top: 1.8em; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.93em; }
+th, td { border: 1px solid #ddd; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }
+th { background: #f3f3f3; } td.num { text-align: right; white-space: nowrap; }
+.status { display: inline-block; padding: 0 0.45em; border-radius: 0.3em; font-size: 0.9em; white-space: nowrap; }
+.status-ok, .outcome-passed { background: #dff0d8; color: #2d5a1e; }
+.status-serious, .outcome-bad { background: #f8d7da; color: #721c24; }
+.status-notice, .outcome-unanswered, .outcome-not_graded { background: #fff3cd; color: #6b5200; }
+.mistake { background: #fff3cd; border-left: 4px solid #e0a800; padding: 0.15em 0.5em; display: block; }
+.muted { color: #777; } .small { font-size: 0.88em; }
+pre { background: #f7f7f7; border: 1px solid #e3e3e3; padding: 0.5em 0.7em; overflow-x: auto; white-space: pre-wrap;
+      word-wrap: break-word; margin: 0.3em 0; font-size: 0.9em; }
+img.figure { max-width: 100%; border: 1px solid #eee; }
+"""
+
+NONE = '<span class="muted">-</span>'  # an empty table cell
+
+# Statuses that mean the grade itself may be wrong or missing: shown in red, the others in yellow.
+SERIOUS_STATUSES = {"invalid", "missing", "error", "crashed", "timeout", "tampered", "reference_used"}
+
+
+def escape(text) -> str:
+    """``text`` made safe to put anywhere in HTML (element content or a quoted attribute)."""
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+def html_page(title: str, body: str) -> str:
+    """A whole, self-contained HTML document."""
+    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n")
+
+
+def status_badge(status: str) -> str:
+    """A coloured label for a submission status, its meaning as a tooltip."""
+    kind = "ok" if status == "ok" else "serious" if status in SERIOUS_STATUSES else "notice"
+    return (f'<span class="status status-{kind}" title="{escape(STATUSES.get(status, ""))}">'
+            f"{escape(status)}</span>")
+
+
+def png_img(png: bytes, alt: str, css_class: str = "figure") -> str:
+    return f'<img class="{css_class}" alt="{escape(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
+
+
+def fmt(number: float) -> str:
+    """``2.0`` -> ``2``, ``1.5`` -> ``1.5``: points as a teacher writes them."""
+    return f"{number:.2f}".rstrip("0").rstrip(".") if number == number else "-"
+
+
+def percent(score: float, max_score: float) -> float:
+    """``score`` as a percentage of ``max_score`` (0 when nothing could be scored)."""
+    return 100.0 * score / max_score if max_score else 0.0
+
+
+def status_rank(status: str) -> int:
+    """Position of ``status`` in :data:`STATUSES` (most serious first); unknown statuses last."""
+    order = list(STATUSES)
+    return order.index(status) if status in order else len(order)
+
+
+# ---------------------------------------------------------------------------------------------- numbers
+
+
+def exercise_summaries(results: list[dict]) -> list[dict]:
+    """One summary per graded cell, in course order (the order of the cells in the outcomes).
+
+    Each is ``{"notebook", "grade_id", "exercise", "label", "points", "students", "passed", "pass_rate",
+    "mean_score", "outcomes": {outcome: count}, "mistakes": [[mistake, count], ...] most common first}``.
+    """
+    cells_by_key: dict[tuple[str, str], list[dict]] = {}
+    for result in results:
+        for notebook, graded in result.get("notebooks", {}).items():
+            for cell in graded.get("cells", []):
+                cells_by_key.setdefault((notebook, cell["grade_id"]), []).append(cell)
+    notebooks = {notebook for notebook, _ in cells_by_key}
+    summaries = []
+    for (notebook, grade_id), cells in cells_by_key.items():  # dicts keep the first-seen (course) order
+        exercise = cells[0].get("exercise") or grade_id
+        outcomes = Counter(cell.get("outcome", "not_graded") for cell in cells)
+        mistakes = Counter(cell["mistake"] for cell in cells if cell.get("mistake"))
+        summaries.append({
+            "notebook": notebook, "grade_id": grade_id, "exercise": exercise,
+            # the notebook's name is only needed to tell exercises apart when there are several notebooks
+            "label": exercise if len(notebooks) == 1 else f"{notebook}: {exercise}",
+            "points": max(float(cell.get("max_score") or 0.0) for cell in cells),
+            "students": len(cells), "passed": outcomes["passed"],
+            "pass_rate": outcomes["passed"] / len(cells),
+            "mean_score": statistics.fmean(float(cell.get("score") or 0.0) for cell in cells),
+            "outcomes": dict(outcomes.most_common()),
+            "mistakes": [[mistake, count] for mistake, count in mistakes.most_common()],
+        })
+    return summaries
+
+
+def class_summary(results: list[dict]) -> dict:
+    """Headline numbers: students, mean and median score (points and %), full marks."""
+    if not results:
+        return {"students": 0}
+    scores = [float(result.get("score") or 0.0) for result in results]
+    percents = [percent(float(r.get("score") or 0.0), float(r.get("max_score") or 0.0)) for r in results]
+    return {
+        "students": len(results),
+        "max_score": max(float(result.get("max_score") or 0.0) for result in results),
+        "mean_score": statistics.fmean(scores), "median_score": statistics.median(scores),
+        "mean_percent": statistics.fmean(percents), "median_percent": statistics.median(percents),
+        "full_marks": sum(1 for result in results
+                          if result.get("max_score") and result["score"] >= result["max_score"] - 1e-9),
+    }
+
+
+def needing_attention(results: list[dict]) -> list[dict]:
+    """Every outcome whose status is not ``ok``, the most serious status first, then by student."""
+    flagged = [result for result in results if result.get("status", "ok") != "ok"]
+    return sorted(flagged, key=lambda result: (status_rank(result["status"]), str(result["student_id"])))
+
+
+# ---------------------------------------------------------------------------------------------- figure
+
+
+def _pass_colour(rate: float):
+    """Red for an exercise few passed, through yellow, to green for one everybody passed."""
+    from matplotlib import colormaps
+
+    return colormaps["RdYlGn"](0.1 + 0.8 * rate)  # the ends of RdYlGn are too dark to read a label on
+
+
+def _plot_scores(ax, results: list[dict]) -> None:
+    percents = [percent(float(r.get("score") or 0.0), float(r.get("max_score") or 0.0)) for r in results]
+    counts, _, _ = ax.hist(percents, bins=[i * 10 for i in range(11)], color="#4c72b0", edgecolor="white")
+    median = statistics.median(percents)
+    ax.axvline(median, color="#c44e52", linestyle="--", linewidth=2, label=f"median {median:.0f}%")
+    ax.set_xlim(0, 100)
+    ax.set_ylim(0, max(counts) * 1.2 + 0.3)  # headroom for the legend above the bars
+    ax.yaxis.get_major_locator().set_params(integer=True)  # students come in whole numbers
+    ax.set_title(f"Score distribution ({len(results)} student{'s' * (len(results) != 1)})")
+    ax.set_xlabel("score (% of the maximum)")
+    ax.set_ylabel("students")
+    ax.legend(loc="upper left", frameon=False)
+
+
+def _plot_exercises(ax, exercises: list[dict]) -> None:
+    rows = range(len(exercises))
+    rates = [100 * exercise["pass_rate"] for exercise in exercises]
+    ax.barh(rows, rates, height=0.5, color=[_pass_colour(e["pass_rate"]) for e in exercises], edgecolor="#555")
+    for row, exercise in zip(rows, exercises):
+        ax.text(min(rates[row], 100) + 1, row, f"{rates[row]:.0f}% ({exercise['passed']}/{exercise['students']})",
+                va="center", fontsize=8.5)
+        if exercise["mistakes"]:
+            mistake, count = exercise["mistakes"][0]
+            if len(mistake) > FIGURE_MISTAKE_CHARS:
+                mistake = mistake[: FIGURE_MISTAKE_CHARS - 1] + "\u2026"
+            # under the bar, in the gap between rows: long mistakes fit there and cover no bar
+            ax.text(0.5, row + 0.3, f"most common mistake ({count}x): {mistake}", va="top", fontsize=7.5,
+                    style="italic", color="#444")
+    ax.set_yticks(list(rows), [exercise["label"] for exercise in exercises])
+    hardest = min(rates)
+    for label, rate in zip(ax.get_yticklabels(), rates):
+        if rate == hardest and hardest < 100:
+            label.set_fontweight("bold")  # the hardest exercise(s), easy to spot even in black and white
+    ax.set_ylim(len(exercises) - 0.35, -0.6)  # course order from the top; room for the last mistake line
+    ax.set_xlim(0, 118)  # room for the "100% (n/n)" labels right of the longest bars
+    ax.set_xticks(range(0, 101, 20))
+    ax.set_xlabel("students who passed (%)")
+    ax.set_title("Per exercise: who passed (redder = harder; hardest in bold)")
+    ax.grid(axis="x", color="#ddd", linewidth=0.8)
+    ax.set_axisbelow(True)
+
+
+def _nothing_graded(ax, title: str) -> None:
+    ax.text(0.5, 0.5, "nothing graded yet", ha="center", va="center", fontsize=12, color="#777")
+    ax.set_title(title)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def draw_figure(results: list[dict], exercises: list[dict], assignment: str):
+    """The report's figure: score histogram (left) and per-exercise pass rates (right)."""
+    from matplotlib.figure import Figure
+
+    height = max(4.2, 1.6 + 0.62 * len(exercises))
+    figure = Figure(figsize=(12.5, height), dpi=DPI, layout="constrained")
+    scores_ax, exercises_ax = figure.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.45]})
+    if results:
+        _plot_scores(scores_ax, results)
+    else:
+        _nothing_graded(scores_ax, "Score distribution")
+    if exercises:
+        _plot_exercises(exercises_ax, exercises)
+    else:
+        _nothing_graded(exercises_ax, "Per exercise: who passed")
+    figure.suptitle(f"Class report: {assignment}", fontsize=13, fontweight="bold")
+    return figure
+
+
+# ---------------------------------------------------------------------------------------------- HTML
+
+
+def _summary_html(summary: dict) -> str:
+    if not summary["students"]:
+        return "<p><strong>Nothing was graded for this assignment yet</strong>: there are no outcomes to report.</p>"
+    top = fmt(summary["max_score"])
+    return (
+        "<table>"
+        f"<tr><th>students</th><td class=\"num\">{summary['students']}</td></tr>"
+        f"<tr><th>mean score</th><td class=\"num\">{summary['mean_score']:.2f} / {top} "
+        f"({summary['mean_percent']:.0f}%)</td></tr>"
+        f"<tr><th>median score</th><td class=\"num\">{fmt(summary['median_score'])} / {top} "
+        f"({summary['median_percent']:.0f}%)</td></tr>"
+        f"<tr><th>full marks</th><td class=\"num\">{summary['full_marks']} of {summary['students']}</td></tr>"
+        "</table>"
+    )
+
+
+def _outcome_counts_html(outcomes: dict) -> str:
+    others = [f"{escape(outcome)} {count}" for outcome, count in outcomes.items() if outcome != "passed"]
+    return ", ".join(others) or NONE
+
+
+def _exercises_html(exercises: list[dict]) -> str:
+    if not exercises:
+        return "<p class=\"muted\">No graded exercises.</p>"
+    rows = []
+    for exercise in exercises:
+        mistakes = "<br>".join(f"{escape(mistake)} <span class=\"muted\">({count}x)</span>"
+                               for mistake, count in exercise["mistakes"][:MISTAKES_SHOWN])
+        if len(exercise["mistakes"]) > MISTAKES_SHOWN:
+            mistakes += f"<br><span class=\"muted\">and {len(exercise['mistakes']) - MISTAKES_SHOWN} more</span>"
+        rows.append(
+            f"<tr><td>{escape(exercise['label'])}</td><td class=\"num\">{fmt(exercise['points'])}</td>"
+            f"<td class=\"num\">{100 * exercise['pass_rate']:.0f}% ({exercise['passed']}/{exercise['students']})</td>"
+            f"<td class=\"num\">{exercise['mean_score']:.2f}</td>"
+            f"<td>{mistakes or NONE}</td>"
+            f"<td>{_outcome_counts_html(exercise['outcomes'])}</td></tr>")
+    return ("<table><tr><th>exercise</th><th>points</th><th>passed</th><th>mean score</th>"
+            "<th>most common named mistakes</th><th>other outcomes</th></tr>" + "".join(rows) + "</table>")
+
+
+def _score_cell(result: dict) -> str:
+    score, max_score = float(result.get("score") or 0.0), float(result.get("max_score") or 0.0)
+    return f"<td class=\"num\">{fmt(score)} / {fmt(max_score)} ({percent(score, max_score):.0f}%)</td>"
+
+
+def _attention_html(flagged: list[dict]) -> str:
+    if not flagged:
+        return "<p>Every submission was graded normally.</p>"
+    rows = []
+    for result in flagged:
+        reasons = "".join(f"<li>{escape(reason)}</li>" for reason in result.get("reasons", []))
+        rows.append(f"<tr><td>{escape(result['student_id'])}</td><td>{status_badge(result['status'])}</td>"
+                    f"{_score_cell(result)}<td><ul class=\"small\">{reasons}</ul></td></tr>")
+    return ("<table><tr><th>student</th><th>status</th><th>score</th><th>reasons</th></tr>"
+            + "".join(rows) + "</table>")
+
+
+def _statuses_legend(flagged: list[dict]) -> str:
+    """What each status seen in the needs-attention table means."""
+    seen = sorted({result["status"] for result in flagged}, key=status_rank)
+    items = "".join(f"<li>{status_badge(status)} {escape(STATUSES.get(status, ''))}</li>" for status in seen)
+    return f"<ul class=\"small\">{items}</ul>" if items else ""
+
+
+def _gradebook_html(results: list[dict]) -> str:
+    if not results:
+        return "<p class=\"muted\">No students.</p>"
+    rows = "".join(f"<tr><td>{escape(result['student_id'])}</td>{_score_cell(result)}"
+                   f"<td>{status_badge(result.get('status', 'ok'))}</td></tr>"
+                   for result in sorted(results, key=lambda result: str(result["student_id"])))
+    return f"<table><tr><th>student</th><th>score</th><th>status</th></tr>{rows}</table>"
+
+
+def report_html(results: list[dict], exercises: list[dict], flagged: list[dict], assignment: str,
+                png: bytes) -> str:
+    """The report page, with the figure ``png`` embedded."""
+    body = [
+        f"<h1>Class report: {escape(assignment)}</h1>",
+        _summary_html(class_summary(results)),
+        png_img(png, f"score distribution and per-exercise pass rates of {assignment}"),
+        "<h2>Per exercise</h2>", _exercises_html(exercises),
+        f"<h2>Needs attention ({len(flagged)})</h2>", _attention_html(flagged), _statuses_legend(flagged),
+        f"<h2>Gradebook ({len(results)})</h2>", _gradebook_html(results),
+    ]
+    return html_page(f"Class report: {assignment}", "\n".join(body))
+
+
+def write_report(results: list[dict], output: Path, assignment: str) -> dict:
+    """Write ``report-<assignment>.png`` and ``.html`` into ``output`` from the class's outcomes.
+
+    Returns ``{"html": path, "png": path, "needs_attention": [student ids], "exercises": [summaries]}``
+    (see :func:`exercise_summaries`). Works for an empty class too: the page then says nothing was graded.
+    """
+    output = Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    results = [result for result in results if result.get("assignment", assignment) == assignment]
+    exercises = exercise_summaries(results)
+    flagged = needing_attention(results)
+
+    png_path = output / f"report-{assignment}.png"
+    draw_figure(results, exercises, assignment).savefig(png_path, dpi=DPI)
+    html_path = output / f"report-{assignment}.html"
+    html_path.write_text(report_html(results, exercises, flagged, assignment, png_path.read_bytes()),
+                         encoding="utf-8")
+    return {"html": html_path, "png": png_path, "needs_attention": [result["student_id"] for result in flagged],
+            "exercises": exercises}

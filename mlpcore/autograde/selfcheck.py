@@ -1,0 +1,379 @@
+"""``mlpcore check NOTEBOOK.ipynb``: score one notebook on the learner's own machine, hidden tests included.
+
+A learner studying alone has no instructor to run the autograder. The course's
+grading runs every test cell's visible checks and then its hidden ones, which
+are the same calls with ``hidden=True`` (more and harder cases). Because those
+calls can be rebuilt from the release notebook itself, :func:`check_notebook`
+runs the learner's notebook in a fresh kernel with each test cell replaced by
+its :func:`hidden_variant`, and so scores it the way the course's grading would,
+without a course folder, a gradebook or an nbgrader configuration.
+
+- :func:`hidden_variant` turns a test cell's source into "visible checks, then hidden checks";
+- :func:`check_notebook` runs a copy of the notebook (the learner's file is only read) and
+  returns a JSON-ready result;
+- :func:`format_report` prints that result as a table for the terminal.
+
+A test cell whose checksum no longer matches its source was edited: its result
+cannot be trusted, so it scores 0 as ``edited`` and the learner is told to
+restore it. A hidden block that is not made of ``check`` calls (free-form hidden
+code) cannot be rebuilt from the release; such a cell runs its visible tests
+only, and the result's ``problems`` says so.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+
+from .execute import CELL_TIMEOUT, KERNEL_DIED, NOT_RUN, SturdyExecute
+from .outcome import OUTCOME_WORDS, cell_outcome, exercise_name
+
+# The grading calls whose hidden variant is the same call with hidden=True.
+CHECK_FUNCTIONS = ("check", "check_classifier")
+# The result of ``accuracy = check_classifier(...)`` is kept visible; the hidden call
+# assigns ``accuracy_hidden``, as the course's source notebooks do.
+HIDDEN_SUFFIX = "_hidden"
+HIDDEN_COMMENT = "# The hidden tests of the course's grading: the same checks with more and harder cases."
+
+# The marker of a passing or failing exercise in the terminal.
+PASS_MARK, FAIL_MARK = "✓", "✗"
+_LIKELY_MISTAKE_LINE = re.compile(r"\n?\s*Likely mistake: .*$", re.DOTALL)
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+# --- the hidden variant of a test cell ------------------------------------------------------------------------
+
+
+def _check_call(statement: ast.stmt) -> ast.Call | None:
+    """The ``check(...)``/``check_classifier(...)`` call that a top-level statement makes, if it is one.
+
+    Accepts a bare call and an assignment of its result; ``grading.check(...)`` counts too."""
+    value = statement.value if isinstance(statement, (ast.Expr, ast.Assign)) else None
+    if not isinstance(value, ast.Call):
+        return None
+    function = value.func
+    name = function.id if isinstance(function, ast.Name) else getattr(function, "attr", None)
+    return value if name in CHECK_FUNCTIONS else None
+
+
+def _has_hidden_keyword(call: ast.Call) -> bool:
+    # ``**options`` might carry hidden= already: leave such a call alone rather than pass it twice.
+    return any(keyword.arg in ("hidden", None) for keyword in call.keywords)
+
+
+def _hidden_statement(statement: ast.stmt, call: ast.Call) -> ast.stmt:
+    """The statement that runs ``call`` with ``hidden=True``, keeping the visible result's variable intact."""
+    hidden_call = ast.Call(func=call.func, args=call.args,
+                           keywords=[*call.keywords, ast.keyword(arg="hidden", value=ast.Constant(True))])
+    targets = statement.targets if isinstance(statement, ast.Assign) else []
+    if len(targets) == 1 and isinstance(targets[0], ast.Name):
+        target = ast.Name(id=targets[0].id + HIDDEN_SUFFIX, ctx=ast.Store())
+        return ast.fix_missing_locations(ast.Assign(targets=[target], value=hidden_call))
+    # A bare call, or an assignment to something other than one name: the hidden result is not needed.
+    return ast.fix_missing_locations(ast.Expr(value=hidden_call))
+
+
+def hidden_variant(source: str) -> str:
+    """A test cell's source followed by its hidden tests: each top-level ``check(...)`` or
+    ``check_classifier(...)`` call without ``hidden=`` again, with ``hidden=True``.
+
+    ``check("relu", relu)`` becomes ``check("relu", relu)`` then ``check('relu', relu, hidden=True)``;
+    ``accuracy = check_classifier(t, p)`` is followed by ``accuracy_hidden = check_classifier(t, p, hidden=True)``.
+    A source without such calls, or one that does not parse (the cell will report its own
+    SyntaxError when it runs), comes back unchanged. A hidden call already present (an
+    instructor's source notebook) is not added twice.
+    """
+    try:
+        module = ast.parse(source)
+    except SyntaxError:
+        return source
+    present = {ast.dump(statement) for statement in module.body}
+    hidden_lines = []
+    for statement in module.body:
+        call = _check_call(statement)
+        if call is None or _has_hidden_keyword(call):
+            continue
+        hidden = _hidden_statement(statement, call)
+        if ast.dump(hidden) not in present:
+            hidden_lines.append(ast.unparse(hidden))
+    if not hidden_lines:
+        return source
+    return "\n".join([source.rstrip(), HIDDEN_COMMENT, *hidden_lines]) + "\n"
+
+
+def _runs_hidden_tests(source: str) -> bool:
+    """Whether a test cell's source makes a top-level ``check(..., hidden=True)`` call."""
+    try:
+        module = ast.parse(source)
+    except SyntaxError:
+        return False
+    for statement in module.body:
+        call = _check_call(statement)
+        if call is not None and any(keyword.arg == "hidden" and isinstance(keyword.value, ast.Constant)
+                                    and keyword.value.value is True for keyword in call.keywords):
+            return True
+    return False
+
+
+# --- reading the learner's notebook ---------------------------------------------------------------------------
+
+
+def _read_notebook(path: Path):
+    """The notebook at ``path`` as an nbformat v4 node; a clear error for anything that is not one."""
+    import nbformat
+
+    if not path.exists():
+        raise FileNotFoundError(f"no notebook at {path}: expected the path of a course notebook (.ipynb file)")
+    if not path.is_file():
+        raise ValueError(f"{path} is a folder, not a notebook: expected the path of a .ipynb file inside it")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path} is not a notebook: expected a Jupyter notebook (JSON text), "
+                         "but the file is not even UTF-8 text") from None
+    try:
+        content = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path} is not a notebook: expected a Jupyter notebook (JSON), but the file is not JSON "
+                         f"({exc.msg} at line {exc.lineno}). Was it saved from Jupyter, or is it a script?") from None
+    if not isinstance(content, dict) or not isinstance(content.get("cells"), list) or "nbformat" not in content:
+        found = "a JSON object with the keys " + ", ".join(sorted(content)[:8]) if isinstance(content, dict) \
+            else f"a JSON {type(content).__name__}"
+        raise ValueError(f"{path} is not a notebook: expected a Jupyter notebook (a JSON object with 'cells' "
+                         f"and 'nbformat'), but found {found}")
+    try:
+        return nbformat.reads(text, as_version=4)
+    except Exception as exc:  # nbformat's own errors for a damaged or future-version notebook
+        raise ValueError(f"{path} is not a notebook nbformat can read: {exc}") from None
+
+
+def _nbgrader(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def _is_test_cell(cell) -> bool:
+    """An autograded test cell: a graded code cell that is not itself an answer."""
+    meta = _nbgrader(cell)
+    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def _checksum_state(cell) -> str:
+    """``intact``, ``edited`` or ``unknown`` (no recorded checksum to compare with)."""
+    from nbgrader.utils import compute_checksum
+
+    recorded = _nbgrader(cell).get("checksum")
+    if not recorded:
+        return "unknown"
+    try:
+        return "intact" if compute_checksum(cell) == recorded else "edited"
+    except (KeyError, ValueError, TypeError):  # metadata damaged so far that nbgrader cannot hash it
+        return "edited"
+
+
+def _label(cell, index: int) -> str:
+    return _nbgrader(cell).get("grade_id") or f"cell {index + 1}"
+
+
+# --- running it -----------------------------------------------------------------------------------------------
+
+
+def _prepare(notebook) -> tuple[list[int], set[int], list[str]]:
+    """Swap every test cell's source for its hidden variant and clear old outputs (in the copy).
+
+    Returns the test cells' indices, those of edited test cells, and problems seen before running."""
+    tests, edited, problems, unknown, visible_only = [], set(), [], [], []
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        cell.outputs, cell.execution_count = [], None  # an old error output must not be read as this run's
+        state = _checksum_state(cell) if _nbgrader(cell).get("locked") or _is_test_cell(cell) else "intact"
+        if not _is_test_cell(cell):
+            if state == "edited":
+                problems.append(f"{_label(cell, index)}: this read-only cell was edited; if the notebook misbehaves, "
+                                "restore the cell from a fresh copy of the course notebook")
+            continue
+        tests.append(index)
+        if state == "edited":
+            edited.add(index)
+        elif state == "unknown":
+            unknown.append(_label(cell, index))
+        cell.source = hidden_variant(cell.source)
+        if not _runs_hidden_tests(cell.source) and index not in edited:
+            visible_only.append(exercise_name(_label(cell, index)))
+    if unknown:
+        problems.append(f"{len(unknown)} test cell(s) carry no checksum ({', '.join(unknown)}), so edits to them "
+                        "cannot be noticed; is this the course's notebook?")
+    if visible_only:
+        problems.append(f"{', '.join(visible_only)}: only the visible tests were run here; the course's grading "
+                        "also runs hidden tests that cannot be rebuilt from the notebook")
+    return tests, edited, problems
+
+
+def _progress_hook(tests: list[int], progress):
+    """An nbclient ``on_cell_start`` hook that reports each test cell as it starts, or None."""
+    if progress is None:
+        return None
+    position = {index: number for number, index in enumerate(tests, start=1)}
+
+    def on_cell_start(cell, cell_index, **_):
+        if cell_index in position:
+            progress(f"checking {exercise_name(_label(cell, cell_index))} ({position[cell_index]}/{len(tests)})")
+
+    return on_cell_start
+
+
+def _run(notebook, folder: Path, timeout: int, notebook_timeout: float, hook) -> None:
+    """Execute ``notebook`` in place in a fresh python3 kernel whose working folder is ``folder``."""
+    options = {"timeout": timeout, "notebook_timeout": notebook_timeout, "kernel_name": "python3"}
+    if hook is not None:
+        options["on_cell_start"] = hook
+    executor = SturdyExecute(**options)
+    try:
+        executor.preprocess(notebook, {"metadata": {"path": str(folder)}})
+    except Exception as exc:
+        # Cell errors are recorded as outputs; what reaches here is a kernel that never started.
+        raise RuntimeError(f"could not run the notebook in a python3 kernel ({type(exc).__name__}: {exc}); "
+                           "is ipykernel installed in this environment?") from exc
+
+
+# --- reading the results --------------------------------------------------------------------------------------
+
+
+def _failed_in_hidden_tests(cell) -> bool:
+    """Whether the cell's error was raised by a hidden call: the line IPython's traceback points at
+    (``----> 3 check('relu', relu, hidden=True)``) in the cell's own frame. False when unsure."""
+    for out in cell.get("outputs", []):
+        if out.get("output_type") != "error":
+            continue
+        for entry in out.get("traceback", []):
+            frame = _ANSI.sub("", entry)
+            if not frame.lstrip().startswith("Cell In["):
+                continue
+            pointed = [line for line in frame.splitlines() if line.lstrip().startswith("---->")]
+            return bool(pointed) and "hidden=True" in pointed[0].replace(" ", "")
+    return False
+
+
+def _exercise(cell, edited: bool) -> dict:
+    meta = _nbgrader(cell)
+    grade_id = meta.get("grade_id", "")
+    points = float(meta.get("points", 0) or 0)
+    if edited:
+        outcome, mistake = "edited", None
+        message = ("this test cell was changed, so its result cannot be trusted and it scores 0. Restore the cell "
+                   "from a fresh copy of the course notebook (copy the cell back unchanged), then check again.")
+    else:
+        outcome, message, mistake = cell_outcome(cell)
+        if outcome == "failed" and _failed_in_hidden_tests(cell):
+            message = "the visible test passes, but the hidden tests fail: " + message
+    return {"grade_id": grade_id, "exercise": exercise_name(grade_id),
+            "score": points if outcome == "passed" else 0.0, "max_score": points,
+            "outcome": outcome, "message": message, "mistake": mistake}
+
+
+def _run_problems(notebook, tests: list[int]) -> list[str]:
+    """Time-outs and crashes anywhere in the notebook, and errors in the learner's answer cells."""
+    problems, not_run_reported = [], False
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        label = _label(cell, index)
+        for out in cell.get("outputs", []):
+            if out.get("output_type") != "error":
+                continue
+            ename, evalue = out.get("ename", ""), out.get("evalue", "")
+            if ename == NOT_RUN and not not_run_reported:
+                problems.append(f"cells from {label} on were {evalue}")
+                not_run_reported = True
+            elif ename == KERNEL_DIED:
+                problems.append(f"{label}: {evalue}")
+            elif ename == CELL_TIMEOUT:
+                problems.append(f"{label} ran over the time limit for one cell and was interrupted")
+            elif _nbgrader(cell).get("solution") and index not in tests and ename != "NotImplementedError":
+                # An answer cell that fails to even define its function (a SyntaxError, a typo'd name).
+                problems.append(f"your answer cell {label} raised {ename}: {evalue}".rstrip(": "))
+    return problems
+
+
+# --- the public entry points ----------------------------------------------------------------------------------
+
+
+def check_notebook(path, timeout: int = 120, notebook_timeout: float = 900, progress=None) -> dict:
+    """Run the notebook at ``path`` with its hidden tests, the way the course grades it, and score it.
+
+    ``timeout``: seconds per cell; ``notebook_timeout``: seconds for the whole notebook; ``progress``:
+    called with a short line as the run starts and as each test cell starts (or None). The notebook
+    runs in a fresh ``python3`` kernel whose working folder is the notebook's folder; only a copy
+    in memory is changed, never the file.
+
+    Returns ``{"notebook", "score", "max_score", "exercises": [{"grade_id", "exercise", "score",
+    "max_score", "outcome", "message", "mistake"}, ...], "problems": [str, ...]}``.
+    Raises FileNotFoundError or ValueError for a path that is not a course notebook, and
+    RuntimeError when no kernel can be started.
+    """
+    path = Path(path)
+    notebook = _read_notebook(path)
+    if not any(_is_test_cell(cell) for cell in notebook.cells):
+        raise ValueError(f"{path} has no graded test cells: expected a course notebook, whose test cells carry "
+                         "nbgrader metadata (grade: true). Was the metadata lost, for example by copying the cells "
+                         "into a new notebook? Start again from a fresh copy of the course notebook.")
+    tests, edited, problems = _prepare(notebook)
+    if progress is not None:
+        progress(f"running {path.name} in a fresh kernel ({len(tests)} graded cells)")
+    _run(notebook, path.resolve().parent, timeout, notebook_timeout, _progress_hook(tests, progress))
+    exercises = [_exercise(notebook.cells[index], index in edited) for index in tests]
+    if edited:
+        names = ", ".join(exercise_name(_label(notebook.cells[index], index)) for index in sorted(edited))
+        problems.insert(0, f"test cells edited (scored 0 until restored): {names}")
+    return {
+        "notebook": str(path),
+        "score": sum(exercise["score"] for exercise in exercises),
+        "max_score": sum(exercise["max_score"] for exercise in exercises),
+        "exercises": exercises,
+        "problems": problems + _run_problems(notebook, tests),
+    }
+
+
+def _points(value: float) -> str:
+    return f"{value:g}"
+
+
+def _advice(exercise: dict) -> str:
+    """What went wrong with one exercise, in a line for the learner (without the error class's name)."""
+    if exercise["outcome"] == "unanswered":
+        return "not answered yet: replace `raise NotImplementedError()` in its answer cell with your code."
+    # The message may end with the named mistake, which gets its own line; "ExerciseFailed: relu: ..."
+    # repeats what the table already says.
+    message = _LIKELY_MISTAKE_LINE.sub("", exercise["message"] or "").strip()
+    message = re.sub(rf"\b(?:ExerciseFailed|ReferenceUsed): (?:{re.escape(exercise['exercise'])}: )?", "", message,
+                     count=1)
+    return message or OUTCOME_WORDS.get(exercise["outcome"], exercise["outcome"])
+
+
+def format_report(result: dict) -> str:
+    """The result of :func:`check_notebook` as plain text: a table of exercises, what went wrong, the total."""
+    exercises = result["exercises"]
+    width = max([len("exercise"), *(len(exercise["exercise"]) for exercise in exercises)])
+    points = [f"{_points(exercise['score'])}/{_points(exercise['max_score'])}" for exercise in exercises]
+    points_width = max([len("points"), *(len(text) for text in points)])
+    lines = [f"Checked {result['notebook']}", "",
+             f"  {'exercise':<{width}}  {'points':>{points_width}}     result"]
+    for exercise, text in zip(exercises, points):
+        mark = PASS_MARK if exercise["outcome"] == "passed" else FAIL_MARK
+        words = OUTCOME_WORDS.get(exercise["outcome"], exercise["outcome"])
+        lines.append(f"  {exercise['exercise']:<{width}}  {text:>{points_width}}  {mark}  {words}")
+    failing = [exercise for exercise in exercises if exercise["outcome"] != "passed"]
+    if failing:
+        lines += ["", "What to fix:"]
+    for exercise in failing:
+        lines.append(f"- {exercise['exercise']}: {_advice(exercise)}")
+        if exercise.get("mistake"):
+            lines.append(f"  Likely mistake: {exercise['mistake']}")
+    score, max_score = result["score"], result["max_score"]
+    percent = 100.0 * score / max_score if max_score else 0.0
+    lines += ["", f"Total: {_points(score)}/{_points(max_score)} ({percent:.0f}%)"]
+    if result.get("problems"):
+        lines += ["", "Problems:"] + [f"- {problem}" for problem in result["problems"]]
+    return "\n".join(lines)

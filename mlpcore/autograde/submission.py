@@ -1,0 +1,156 @@
+"""Reading a student's submission and putting it back into the course's shape before nbgrader sees it.
+
+nbgrader expects ``<notebook>.ipynb`` with every cell of the release, in order,
+and stops or scores 0 otherwise. Here every problem is named and, where the
+work can still be graded, repaired:
+
+- a file that is not JSON, not a notebook, or not UTF-8 is *invalid*;
+- a missing notebook is *missing*, unless exactly one unexpected notebook in the
+  folder carries this notebook's cells (or the assignment has one notebook and
+  the folder one stray notebook): then it was *renamed* and is graded;
+- cells of the release that were deleted are put back from the release (a deleted
+  answer is the unanswered stub, so it scores 0), and cells out of the course's
+  order are put back in it: *restructured*. A learner's own extra cells travel
+  with the course cell they follow;
+- a read-only cell (a test) whose nbgrader checksum differs from the release's
+  was edited: *tampered*. nbgrader grades it with the original tests.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbgrader.utils import compute_checksum
+
+# Files in a submission folder that are never the student's notebook.
+IGNORED_PARTS = {".ipynb_checkpoints", "__pycache__"}
+
+
+@dataclass
+class NotebookProblems:
+    """What was wrong with one notebook of a submission: ``{status: [reasons]}``."""
+
+    found_as: str | None = None  # the file name it was found under
+    problems: dict = field(default_factory=dict)
+
+    def add(self, status: str, reason: str) -> None:
+        self.problems.setdefault(status, []).append(reason)
+
+
+def read_notebook(path: Path):
+    """``(notebook, None)``, or ``(None, why it is not a readable notebook)``."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, f"{path.name} is not a text file (byte {exc.start} is not UTF-8)"
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return None, f"{path.name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+    if not isinstance(raw, dict) or "cells" not in raw or "nbformat" not in raw:
+        return None, f"{path.name} is JSON but not a Jupyter notebook (no 'cells' and 'nbformat')"
+    try:
+        notebook = nbformat.reads(text, as_version=4)
+        nbformat.validate(notebook)
+    except Exception as exc:  # nbformat raises several types; all mean "not a valid notebook"
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return None, f"{path.name} is not a valid notebook: {first_line[:200]}"
+    return notebook, None
+
+
+def grade_ids(notebook) -> list[str]:
+    return [cell.metadata["nbgrader"]["grade_id"] for cell in notebook.cells
+            if "grade_id" in cell.metadata.get("nbgrader", {})]
+
+
+def locate_notebooks(folder: Path, expected: list[str], release: dict) -> dict:
+    """``{notebook name: (path or None, NotebookProblems)}`` for each expected notebook of the folder.
+
+    ``release`` maps each name to its release notebook, whose grade ids identify a renamed copy.
+    """
+    found = {path.stem: path for path in sorted(folder.rglob("*.ipynb"))
+             if path.is_file() and not IGNORED_PARTS.intersection(path.relative_to(folder).parts)}
+    located = {}
+    strays = [name for name in found if name not in expected]
+    for name in expected:
+        problems = NotebookProblems()
+        if name in found and found[name].parent == folder:
+            located[name] = (found[name], problems)
+            continue
+        ids = set(grade_ids(release[name]))
+        candidates = [stray for stray in strays if ids & _ids_of(found[stray])]
+        if not candidates and len(expected) == 1 and len(strays) == 1:
+            candidates = strays  # the only notebook there, even if unreadable
+        if len(candidates) == 1:
+            path = found[candidates[0]]
+            strays.remove(candidates[0])
+            problems.found_as = str(path.relative_to(folder))
+            problems.add("renamed", f"{name}.ipynb was submitted as {problems.found_as}")
+            located[name] = (path, problems)
+        else:
+            others = f"; the folder holds {', '.join(sorted(f'{s}.ipynb' for s in strays))}" if strays else ""
+            problems.add("missing", f"no {name}.ipynb was submitted{others}")
+            located[name] = (None, problems)
+    return located
+
+
+def _ids_of(path: Path) -> set:
+    notebook, _ = read_notebook(path)
+    return set(grade_ids(notebook)) if notebook is not None else set()
+
+
+def restore_structure(notebook, release, problems: NotebookProblems):
+    """The notebook with the release's cells in the release's order (a new notebook when anything moved).
+
+    Records deleted, reordered and edited read-only cells in ``problems``.
+    """
+    release_cells = {cell.metadata["nbgrader"]["grade_id"]: cell for cell in release.cells
+                     if "grade_id" in cell.metadata.get("nbgrader", {})}
+    order = list(release_cells)
+    leading, groups, seen = [], {}, []
+    current = leading
+    for cell in notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in release_cells and grade_id not in groups:
+            current = groups[grade_id] = [cell]
+            seen.append(grade_id)
+        else:
+            current.append(cell)  # the learner's own cell (or an unknown one, which nbgrader ignores)
+
+    for grade_id, group in groups.items():
+        original = release_cells[grade_id]
+        if original.metadata["nbgrader"].get("locked") and _checksum(group[0]) != _checksum(original):
+            problems.add("tampered", f"read-only cell {grade_id} was edited; graded with the original")
+
+    missing = [grade_id for grade_id in order if grade_id not in groups]
+    in_order = seen == [grade_id for grade_id in order if grade_id in groups]
+    if not missing and in_order:
+        return notebook
+    if missing:
+        answers = [g for g in missing if release_cells[g].metadata["nbgrader"].get("solution")]
+        others = [g for g in missing if g not in answers]
+        if answers:
+            problems.add("restructured", f"answer cells deleted, restored unanswered: {', '.join(answers)}")
+        if others:
+            locked = [g for g in others if release_cells[g].metadata["nbgrader"].get("locked")]
+            if locked:
+                problems.add("restructured", f"read-only cells deleted, restored from the course: {', '.join(locked)}")
+    if not in_order:
+        problems.add("restructured", "cells were out of the course's order; graded in the course's order")
+    repaired = copy.deepcopy(notebook)
+    repaired.cells = list(leading)
+    for grade_id in order:
+        repaired.cells.extend(groups.get(grade_id) or [copy.deepcopy(release_cells[grade_id])])
+    return repaired
+
+
+def _checksum(cell) -> str:
+    try:
+        return compute_checksum(cell)
+    except Exception:  # metadata too broken to checksum: treat as edited
+        return ""

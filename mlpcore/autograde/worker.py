@@ -1,0 +1,336 @@
+"""Grade one student's submission of one assignment, in a scratch folder of its own.
+
+A *job* is a plain dictionary of bytes and settings (see :func:`make_job`), so it
+can go to a thread on this machine or to a Dask worker on another one. :func:`run_job`
+writes it to a temporary folder and hands the folder to the thread's grading
+process (:class:`GradingProcess`, ``python -m mlpcore.autograde.worker``), which
+runs nbgrader's own ``autograde`` there against a copy of the assignment's
+gradebook, with :class:`~mlpcore.autograde.execute.SturdyExecute` and a fenced
+kernel (:mod:`mlpcore.autograde.kernel`). A grading process that outlives a job's
+time limit is killed and replaced, so nothing a submission does can stop the
+class's grading.
+
+What comes back is the outcome (see :mod:`mlpcore.autograde.outcome`) and the
+autograded notebooks, for the main process to record in the real gradebook.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from pathlib import Path
+
+from . import outcome as outcomes
+from .kernel import FILE_SIZE_ENV, MEMORY_ENV, SANDBOX_ENV, VIOLATIONS_ENV
+
+KERNEL_NAME = "mlpcore-grading"
+DONE = "mlpcore-grading-done"  # the line a grading process prints after each job
+# Settings a job carries; the defaults are those of `mlpcore grade`.
+DEFAULT_SETTINGS = {
+    "notebook_timeout": 600.0,  # seconds per notebook
+    "cell_timeout": 120,  # seconds per cell (nbgrader's own limit)
+    "memory_mb": 2048,  # address space per kernel
+    "max_output_bytes": 1_000_000,  # output kept per cell
+    "max_file_mb": 100,  # largest file a kernel may write
+}
+# Submissions bigger than this are not copied: a notebook folder is kilobytes to a few megabytes.
+MAX_SUBMISSION_BYTES = 50 * 2**20
+# One BLAS thread per kernel: the workers are the parallelism (threads on top would oversubscribe cores).
+SINGLE_THREADED = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MALLOC_ARENA_MAX": "2"}
+
+
+def _read_tree(folder: Path, skip_notebooks: bool = False) -> dict:
+    """``{relative path: bytes}`` of the files under ``folder``."""
+    files = {}
+    if folder.is_dir():
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and not (skip_notebooks and path.suffix == ".ipynb"):
+                files[path.relative_to(folder).as_posix()] = path.read_bytes()
+    return files
+
+
+def _write_tree(folder: Path, files: dict) -> None:
+    for relative, data in files.items():
+        target = folder / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+
+def submission_size(folder: Path) -> int:
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file()) if folder.is_dir() else 0
+
+
+def make_job(student_id: str, assignment: str, submission: Path, release: dict, source_files: dict,
+             template_gradebook: bytes, settings: dict) -> dict:
+    """Everything needed to grade one submission, as plain data.
+
+    ``release``: ``{notebook name: release notebook bytes}``; ``source_files``: the
+    assignment's other files (data the notebooks read), ``{relative path: bytes}``.
+    """
+    size = submission_size(submission)
+    too_big = size > MAX_SUBMISSION_BYTES
+    return {
+        "student_id": student_id,
+        "assignment": assignment,
+        "files": {} if too_big else _read_tree(submission),
+        "too_big": size if too_big else 0,
+        "release": release,
+        "source_files": source_files,
+        "gradebook": template_gradebook,
+        "settings": {**DEFAULT_SETTINGS, **settings},
+    }
+
+
+def run_job(job: dict) -> dict:
+    """Grade a job in this thread's grading process; always returns
+    ``{"outcome": ..., "autograded": {path: bytes}}``."""
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix=f"mlpcore-grade-{job['student_id']}-") as scratch:
+        folder = Path(scratch)
+        _write_tree(folder / "submission", job["files"])
+        _write_tree(folder / "release", {f"{name}.ipynb": data for name, data in job["release"].items()})
+        _write_tree(folder / "source", job["source_files"])
+        (folder / "template.db").write_bytes(job["gradebook"])
+        meta = {key: job[key] for key in ("student_id", "assignment", "settings", "too_big")}
+        (folder / "job.json").write_text(json.dumps(meta))
+        # The process's own limit: every notebook's time, plus kernel start-ups and nbgrader's bookkeeping.
+        limit = job["settings"]["notebook_timeout"] * max(1, len(job["release"])) + 120
+        status, failure = _server().grade(folder, limit)
+        result_file = folder / "result.json"
+        if failure is None and result_file.is_file():
+            result = json.loads(result_file.read_text())
+            autograded = _read_tree(folder / "course" / "autograded")
+        else:
+            import nbformat
+
+            release = {name: nbformat.reads(data.decode(), as_version=4) for name, data in job["release"].items()}
+            result = outcomes.unreadable(job["student_id"], job["assignment"], release,
+                                         status, failure or "the grading process wrote no result")
+            autograded = {}
+        result["seconds"] = round(time.monotonic() - started, 2)
+        return {"outcome": result, "autograded": autograded}
+
+
+class GradingProcess:
+    """A child process that grades job folders one after another (``python -m mlpcore.autograde.worker``).
+
+    It outlives jobs because importing nbgrader costs about two seconds, as much as grading a
+    notebook. It is replaced after a job that outlives its limit (it is killed) or that kills it,
+    and after ``MAX_JOBS`` jobs, so that nothing one submission leaves behind can pile up."""
+
+    MAX_JOBS = 50
+
+    def __init__(self):
+        self.process = None
+
+    def _start(self) -> None:
+        env = {**os.environ, **SINGLE_THREADED}
+        env.pop("MPLBACKEND", None)  # the kernels' inline figures, for the feedback
+        self.log = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "mlpcore.autograde.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=self.log, env=env, start_new_session=True, text=True, bufsize=1,
+        )
+        self.jobs = 0
+
+    def grade(self, folder: Path, limit: float) -> tuple[str, str | None]:
+        """Grade one job folder; ``(status, None)`` when it wrote its result, else ``(status, why not)``."""
+        if self.process is None or self.process.poll() is not None or self.jobs >= self.MAX_JOBS:
+            self.stop()
+            self._start()
+        self.jobs += 1
+        self.process.stdin.write(f"{folder}\n")
+        self.process.stdin.flush()
+        deadline = time.monotonic() + limit
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.process.stdout], [], [], left)[0]:
+                self.stop()
+                return "timeout", f"the grading process ran over its limit of {limit:g} s and was stopped"
+            line = self.process.stdout.readline()
+            if not line:  # the process died
+                code = self.process.wait()
+                why = f"the grading process died (exit status {code}): {self._log_tail()}"
+                self.stop()
+                return "error", why
+            if line.startswith(DONE):
+                failure = line[len(DONE):].strip()
+                return "error", (failure or None) and f"the grader failed: {failure}"
+
+    def _log_tail(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace").strip()[-1500:]
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)  # its own session: nothing else is hit
+            self.process.wait()
+        self.process = None
+
+
+# One grading process per thread: the threads of `mlpcore grade`, or a Dask worker's.
+_local = threading.local()
+_processes = []
+_processes_lock = threading.Lock()
+
+
+def _server() -> GradingProcess:
+    if not hasattr(_local, "process"):
+        _local.process = GradingProcess()
+        with _processes_lock:
+            _processes.append(_local.process)
+    return _local.process
+
+
+@atexit.register
+def stop_grading_processes() -> None:
+    """Stop every grading process this process started (``mlpcore grade`` calls it when done)."""
+    with _processes_lock:
+        for process in _processes:
+            process.stop()
+        _processes.clear()
+
+
+# ------------------------------------------------------------------ the child process
+
+
+def _kernel_spec(folder: Path, sandbox: list[Path], settings: dict) -> None:
+    """A kernel spec for the fenced kernel, found through JUPYTER_PATH."""
+    spec_dir = folder / "jupyter" / "kernels" / KERNEL_NAME
+    spec_dir.mkdir(parents=True)
+    home = sandbox[1]
+    spec = {
+        "argv": [sys.executable, "-m", "mlpcore.autograde.kernel", "-f", "{connection_file}"],
+        "display_name": "mlpcore grading",
+        "language": "python",
+        "env": {
+            MEMORY_ENV: str(settings["memory_mb"]),
+            FILE_SIZE_ENV: str(settings["max_file_mb"]),
+            SANDBOX_ENV: os.pathsep.join(str(path) for path in sandbox),
+            VIOLATIONS_ENV: str(folder / "violations.jsonl"),
+            "IPYTHONDIR": str(home / "ipython"),
+            "TMPDIR": str(home / "tmp"),
+            **SINGLE_THREADED,
+        },
+    }
+    (home / "tmp").mkdir(parents=True, exist_ok=True)
+    (spec_dir / "kernel.json").write_text(json.dumps(spec))
+    os.environ["JUPYTER_PATH"] = str(folder / "jupyter")
+
+
+def _nbgrader_config(course: Path, settings: dict):
+    from nbconvert.preprocessors import ClearMetadataPreprocessor
+    from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput, SaveAutoGrades
+    from traitlets.config import Config
+
+    from .execute import SturdyExecute
+
+    config = Config()
+    config.CourseDirectory.root = str(course)
+    config.CourseDirectory.source_directory = "source"
+    config.CourseDirectory.submitted_directory = "submitted"
+    config.CourseDirectory.autograded_directory = "autograded"
+    config.CourseDirectory.db_url = f"sqlite:///{course / 'gradebook.db'}"
+    # nbgrader's autograde steps, with the sturdy executor in place of its Execute.
+    config.Autograde.autograde_preprocessors = [
+        SturdyExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+        AssignLatePenalties, CheckCellMetadata,
+    ]
+    config.SturdyExecute.kernel_name = KERNEL_NAME
+    config.SturdyExecute.timeout = int(settings["cell_timeout"])
+    config.SturdyExecute.notebook_timeout = float(settings["notebook_timeout"])
+    config.SturdyExecute.max_output_bytes = int(settings["max_output_bytes"])
+    return config
+
+
+def grade_folder(folder: Path) -> dict:
+    """Grade the job written in ``folder``; returns the outcome and writes ``course/autograded``."""
+    import nbformat
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    from .submission import NotebookProblems, locate_notebooks, read_notebook, restore_structure
+
+    job = json.loads((folder / "job.json").read_text())
+    student, assignment, settings = job["student_id"], job["assignment"], job["settings"]
+    release = {path.stem: nbformat.read(path, as_version=4) for path in sorted((folder / "release").glob("*.ipynb"))}
+    course = folder / "course"
+    submitted = course / "submitted" / student / assignment
+    submitted.mkdir(parents=True)
+    (folder / "source").mkdir(exist_ok=True)
+    shutil.copytree(folder / "source", course / "source" / assignment)
+    shutil.copy(folder / "template.db", course / "gradebook.db")
+
+    problems = {}
+    if job["too_big"]:
+        for name in release:
+            problems[name] = NotebookProblems()
+            problems[name].add("invalid", f"the submission folder is {job['too_big'] / 2**20:.0f} MB; "
+                                          "nothing over 50 MB is graded")
+    else:
+        source = folder / "submission"
+        # The student's other files (data, helpers) go along; notebooks are placed below.
+        for path in source.rglob("*"):
+            if path.is_file() and path.suffix != ".ipynb":
+                target = submitted / path.relative_to(source)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(path, target)
+        for name, (path, found) in locate_notebooks(source, list(release), release).items():
+            problems[name] = found
+            if path is None:
+                continue
+            notebook, why = read_notebook(path)
+            if notebook is None:
+                found.add("invalid", why)
+                continue
+            nbformat.write(restore_structure(notebook, release[name], found), submitted / f"{name}.ipynb")
+
+    log = ""
+    if any(submitted.glob("*.ipynb")):
+        autograded = course / "autograded" / student / assignment
+        home = folder / "kernel-home"
+        _kernel_spec(folder, [autograded, home], settings)
+        config = _nbgrader_config(course, settings)
+        api = NbGraderAPI(CourseDirectory(config=config), config=config)
+        response = api.autograde(assignment, student, force=True, create=True)
+        log = response.get("log", "") + response.get("error", "")
+        if not response["success"]:
+            return outcomes.unreadable(student, assignment, release, "error",
+                                       "nbgrader could not grade it: " + _last_lines(log))
+    return outcomes.collect(course, student, assignment, release, problems, folder / "violations.jsonl",
+                            settings)
+
+
+def _last_lines(text: str, count: int = 6) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return " | ".join(lines[-count:])[-1500:]
+
+
+def main() -> int:
+    """Grade the job folders named on stdin, one per line; after each, print the DONE line
+    (followed by what went wrong, if the grader itself failed)."""
+    for line in sys.stdin:
+        folder = Path(line.strip())
+        try:
+            result = grade_folder(folder)
+            (folder / "result.json").write_text(json.dumps(result))
+            failure = ""
+        except Exception as exc:  # a bug or a broken set-up: report it and grade the next one
+            failure = f"{type(exc).__name__}: {exc}".replace("\n", " ")[:1500]
+            traceback.print_exc()
+        print(f"{DONE} {failure}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,254 @@
+"""mlpcore grade on a class with every kind of bad submission: each gets the right status and score,
+and the rest of the class is graded as usual.
+
+One class is graded once per test session (about a minute on two cores): the embedded sample class
+of ``make demo`` plus the bad submissions it does not have. The tests then read its outcomes,
+tables and gradebook.
+"""
+
+import csv
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from mlpcore.autograde import gradebook
+from mlpcore.autograde.grade import grade_class, load_outcomes
+from mlpcore.autograde.sample_class import ASSIGNMENT, NOTEBOOK, expected_statuses, fill, solution_answers, write_sample_class
+from mlpcore.cli import main
+
+# One worker grades the class and runs every test of this file (make test uses --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("autograde")
+
+ROOT = Path(__file__).resolve().parent.parent
+FULL = 9.0  # points of notebook 02-forward
+POINTS = {"dense_forward": 2, "relu": 1, "sigmoid": 1, "tanh": 1, "softmax": 2, "forward_pass": 2}
+
+
+def release_notebook():
+    return nbformat.read(ROOT / "course" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
+
+
+def write(submissions: Path, student: str, text: str, name: str = NOTEBOOK) -> None:
+    folder = submissions / student / ASSIGNMENT
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.ipynb").write_text(text, encoding="utf-8")
+
+
+def solved_with(**answers):
+    return nbformat.writes(fill(release_notebook(), {**solution_answers(ROOT), **answers}))
+
+
+def add_bad_submissions(submissions: Path, escape: Path) -> None:
+    """The kinds of bad submission that the sample class lacks."""
+    write(submissions, "nia", json.dumps({"name": "not a notebook", "cells": "none"}))  # JSON, not a notebook
+    (submissions / "mo" / ASSIGNMENT).mkdir(parents=True)  # submitted an empty folder
+    (submissions / "una").mkdir()  # a student folder without this assignment
+    release = release_notebook()
+    solved = fill(release, solution_answers(ROOT))
+    # Deleted: the relu test cell and the sigmoid answer cell.
+    deleted = nbformat.from_dict(solved)
+    deleted.cells = [c for c in deleted.cells if c.metadata.get("nbgrader", {}).get("grade_id") not in ("relu_tests", "sigmoid")]
+    write(submissions, "del", nbformat.writes(deleted))
+    # Reordered: the forward_pass exercise moved to the top of the notebook.
+    reordered = nbformat.from_dict(solved)
+    moving = [c for c in reordered.cells if c.metadata.get("nbgrader", {}).get("grade_id", "").startswith("forward_pass")]
+    reordered.cells = moving + [c for c in reordered.cells if c not in moving]
+    write(submissions, "ord", nbformat.writes(reordered))
+    write(submissions, "oz", solved_with(tanh="import os\n\nos._exit(1)\n"))  # the kernel exits mid-notebook
+    hungry = solution_answers(ROOT)["relu"] + "big = np.ones((40_000, 40_000))  # 12.8 GB\n"
+    write(submissions, "max", solved_with(relu=hungry))  # out of memory, after defining relu
+    loud = solution_answers(ROOT)["sigmoid"] + 'print("x" * 5_000_000)\n'
+    write(submissions, "pat", solved_with(sigmoid=loud))  # megabytes of output
+    escaping = (solution_answers(ROOT)["relu"] + "open('notes.txt', 'w').write('in its own folder: fine')\n"
+                + f"open({str(escape)!r}, 'w').write('escaped')\n")
+    write(submissions, "wil", solved_with(relu=escaping))  # writes outside its folder
+
+
+EXPECTED = {
+    **expected_statuses(),
+    "nia": "invalid", "mo": "missing", "una": "missing", "del": "restructured", "ord": "restructured",
+    "oz": "crashed", "max": "crashed", "pat": "output_truncated", "wil": "wrote_outside",
+}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    base = tmp_path_factory.mktemp("class")
+    submissions, output = base / "submitted", base / "grading"
+    write_sample_class(ROOT, submissions)
+    add_bad_submissions(submissions, base / "escape.txt")
+    code = main(["grade", ASSIGNMENT, "--submissions", str(submissions), "--output", str(output), "--workers", "2",
+                 "--cell-timeout", "8", "--timeout", "120", "--no-progress", "--course-root", str(ROOT)])
+    assert code == 0
+    outcomes = {o["student_id"]: o for o in load_outcomes(output, ASSIGNMENT)}
+    return {"base": base, "submissions": submissions, "output": output, "outcomes": outcomes}
+
+
+def cells(outcome):
+    return {cell["exercise"]: cell for cell in outcome["notebooks"][NOTEBOOK]["cells"]}
+
+
+def test_every_submission_gets_its_status(graded):
+    statuses = {student: outcome["status"] for student, outcome in graded["outcomes"].items()}
+    assert statuses == EXPECTED
+
+
+def test_good_blank_partial_and_mistaken_submissions_score_as_nbgrader_would(graded):
+    scores = {s: o["score"] for s, o in graded["outcomes"].items()}
+    assert scores["ada"] == FULL and scores["kai"] == FULL  # kai's renamed notebook is graded as forward.ipynb
+    assert scores["ben"] == 0 and {c["outcome"] for c in cells(graded["outcomes"]["ben"]).values()} == {"unanswered"}
+    assert scores["cleo"] == POINTS["dense_forward"] + POINTS["relu"] + POINTS["sigmoid"]
+    dev = cells(graded["outcomes"]["dev"])
+    assert "bias" in dev["dense_forward"]["mistake"] and "max shift" in dev["softmax"]["mistake"]
+    eve = cells(graded["outcomes"]["eve"])
+    assert "np.minimum" in eve["relu"]["mistake"] and "sigmoid" in eve["tanh"]["mistake"]
+    assert "axis" in eve["softmax"]["mistake"]
+
+
+def test_unreadable_and_missing_notebooks_score_zero_with_the_reason(graded):
+    outcomes = graded["outcomes"]
+    assert "not valid JSON" in outcomes["fay"]["reasons"][0]
+    assert "not a Jupyter notebook" in outcomes["nia"]["reasons"][0] or "not a valid notebook" in outcomes["nia"]["reasons"][0]
+    assert "no forward.ipynb was submitted" in outcomes["mo"]["reasons"][0]
+    for student in ("fay", "nia", "mo", "una"):
+        assert outcomes[student]["score"] == 0 and outcomes[student]["max_score"] == FULL
+
+
+def test_a_loop_times_out_and_the_other_exercises_are_still_scored(graded):
+    gus = cells(graded["outcomes"]["gus"])
+    assert gus["tanh"]["outcome"] == "timeout" and gus["tanh"]["score"] == 0
+    # forward_pass calls tanh for one of its cases: it times out too; the rest pass.
+    assert graded["outcomes"]["gus"]["score"] == FULL - POINTS["tanh"] - POINTS["forward_pass"]
+
+
+def test_a_dead_kernel_costs_only_the_cells_that_needed_it(graded):
+    ivy, oz = graded["outcomes"]["ivy"], graded["outcomes"]["oz"]
+    assert "signal 11" in " ".join(ivy["reasons"])  # the segfault is named
+    assert "exited with status 1" in " ".join(oz["reasons"])
+    # sigmoid (ivy) and tanh (oz) were never defined; forward_pass uses both. The rest ran in a fresh kernel.
+    assert ivy["score"] == FULL - POINTS["sigmoid"] - POINTS["forward_pass"]
+    assert oz["score"] == FULL - POINTS["tanh"] - POINTS["forward_pass"]
+
+
+def test_memory_exhaustion_is_caught_by_the_kernel_limit(graded):
+    outcome = graded["outcomes"]["max"]
+    assert "ran out of memory" in " ".join(outcome["reasons"])
+    assert outcome["score"] == FULL  # relu was defined before the allocation failed
+
+
+def test_megabytes_of_output_are_cut_and_the_notebook_graded(graded):
+    assert graded["outcomes"]["pat"]["score"] == FULL
+    autograded = graded["output"] / "autograded" / "pat" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
+    assert autograded.stat().st_size < 2_000_000
+
+
+def test_an_edited_test_cell_is_graded_with_the_original(graded):
+    jon = graded["outcomes"]["jon"]
+    assert "softmax_tests was edited" in jon["reasons"][0]
+    assert cells(jon)["softmax"]["score"] == 0 and "max shift" in cells(jon)["softmax"]["mistake"]
+
+
+def test_deleted_and_reordered_cells_are_restored(graded):
+    deleted, reordered = graded["outcomes"]["del"], graded["outcomes"]["ord"]
+    assert any("sigmoid" in reason for reason in deleted["reasons"])
+    assert any("relu_tests" in reason for reason in deleted["reasons"])
+    # The restored relu test passes (relu was answered); the deleted sigmoid answer scores 0, as does
+    # forward_pass, which needs sigmoid for one case.
+    assert deleted["score"] == FULL - POINTS["sigmoid"] - POINTS["forward_pass"]
+    assert reordered["score"] == FULL and "order" in reordered["reasons"][0]
+
+
+def test_calling_the_reference_is_reported(graded):
+    hal = graded["outcomes"]["hal"]
+    assert cells(hal)["softmax"]["outcome"] == "reference_used" and cells(hal)["softmax"]["score"] == 0
+
+
+def test_writes_outside_the_folder_are_refused_and_reported(graded):
+    assert not (graded["base"] / "escape.txt").exists()
+    assert (graded["output"] / "autograded" / "wil" / ASSIGNMENT / "notes.txt").read_text() == "in its own folder: fine"
+    wil = graded["outcomes"]["wil"]
+    assert "escape.txt" in " ".join(wil["reasons"])
+    # The refused write raised PermissionError in the relu cell, after relu was defined.
+    assert wil["score"] == FULL
+
+
+def test_tables_and_gradebook_agree_with_the_outcomes(graded):
+    output, outcomes = graded["output"], graded["outcomes"]
+    with open(output / "grades.csv", newline="") as handle:
+        rows = {row["student_id"]: row for row in csv.DictReader(handle)}
+    assert set(rows) == set(EXPECTED)
+    for student, row in rows.items():
+        assert float(row["score"]) == outcomes[student]["score"] and row["status"] == outcomes[student]["status"]
+        assert float(row["max_score"]) == FULL and row["assignment"] == ASSIGNMENT
+    with open(output / "exercises.csv", newline="") as handle:
+        exercise_rows = list(csv.DictReader(handle))
+    assert len(exercise_rows) == len(EXPECTED) * len(POINTS)
+    per_cell = gradebook.scores_per_cell(gradebook.db_url(output), ASSIGNMENT)
+    for student, outcome in outcomes.items():
+        total = sum(score for (who, _, _), score in per_cell.items() if who == student)
+        assert total == outcome["score"], student
+    with sqlite3.connect(output / "gradebook.db") as db:
+        assert db.execute("select count(*) from submitted_assignment").fetchone()[0] == len(EXPECTED)
+
+
+def test_nbgrader_export_reads_the_gradebook(graded):
+    """nbgrader's own export, run in the grading folder, sees every student's score."""
+    output, outcomes = graded["output"], graded["outcomes"]
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    subprocess.run([str(bin_dir / "nbgrader"), "export"], cwd=output, env=env, check=True, capture_output=True)
+    with open(output / "nbgrader-export.csv", newline="") as handle:
+        exported = {row["student_id"]: float(row["score"]) for row in csv.DictReader(handle)}
+    assert exported == {student: outcome["score"] for student, outcome in outcomes.items()}
+
+
+def test_rerun_is_idempotent_and_a_new_submission_regrades_only_its_student(graded, capsys):
+    submissions, output = graded["submissions"], graded["output"]
+    settings = {"cell_timeout": 8, "notebook_timeout": 120.0}
+    again = grade_class(ROOT, ASSIGNMENT, submissions, output, workers=2, settings=settings, progress=False)
+    assert again["graded"] == []
+    write(submissions, "ben", solved_with())  # ben hands in a finished notebook
+    after = grade_class(ROOT, ASSIGNMENT, submissions, output, workers=2, settings=settings, progress=True)
+    assert after["graded"] == ["ben"]
+    assert {o["student_id"]: o["score"] for o in after["outcomes"]}["ben"] == FULL
+    per_cell = gradebook.scores_per_cell(gradebook.db_url(output), ASSIGNMENT)
+    assert sum(score for (who, _, _), score in per_cell.items() if who == "ben") == FULL
+    assert "grading 1 of" in capsys.readouterr().err
+
+
+@pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")  # nbgrader's own autograde, as in test_course
+def test_gradebook_equals_sequential_nbgrader_autograde(graded, tmp_path, monkeypatch):
+    """The same submissions through plain ``nbgrader autograde``, one after another: same score in every cell."""
+    from benchmarks.grading import nbgrader_sequential
+
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
+    monkeypatch.delenv("MPLBACKEND", raising=False)
+    students = ["ada", "cleo", "dev", "hal", "jon"]  # complete, partial, mistakes, reference caller, edited test
+    url = nbgrader_sequential(ROOT, ASSIGNMENT, graded["submissions"], students, tmp_path)
+    plain = gradebook.scores_per_cell(url, ASSIGNMENT)
+    ours = gradebook.scores_per_cell(gradebook.db_url(graded["output"]), ASSIGNMENT)
+    assert len(plain) == len(students) * len(POINTS)
+    assert plain == {key: score for key, score in ours.items() if key[0] in students}
+
+
+def test_grading_on_a_dask_cluster_gives_the_same_outcomes(graded, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    students = tmp_path / "submitted"
+    for student in ("ada", "fay"):
+        shutil.copytree(graded["submissions"] / student, students / student)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        code = main(["grade", ASSIGNMENT, "--submissions", str(students), "--output", str(tmp_path / "out"),
+                     "--scheduler", cluster.scheduler_address, "--no-progress", "--no-feedback",
+                     "--course-root", str(ROOT)])
+    assert code == 0
+    remote = {o["student_id"]: o for o in load_outcomes(tmp_path / "out", ASSIGNMENT)}
+    for student in ("ada", "fay"):
+        assert remote[student]["status"] == graded["outcomes"][student]["status"]
+        assert remote[student]["score"] == graded["outcomes"][student]["score"]

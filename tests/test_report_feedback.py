@@ -1,0 +1,283 @@
+"""The class report and the per-student feedback pages, on a tiny class built here.
+
+The class: assignment ``02-demo`` with one notebook ``demo`` and two exercises, ``add`` (2 points)
+and ``mul`` (1 point); four students:
+
+* ann: everything passed (ok);
+* bob: ``add`` failed with a named mistake, ``mul`` ran over its time limit (timeout);
+* cat: the notebook was not valid JSON, nothing graded (invalid, no autograded notebook);
+* dan: submitted under another name, with a ``<script>`` in the file name (renamed); ``mul`` failed.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from mlpcore.autograde.feedback import write_feedback
+from mlpcore.autograde.report import write_report
+
+ASSIGNMENT, NOTEBOOK = "02-demo", "demo"
+VISIBLE_TEST = "assert add(1, 2) == 3, 'add: 1 + 2 should be 3'"
+HIDDEN_TEST = "assert add(-7, 1000) == secret_expected_993"
+TRACEBACK_FRAME = "----> 3 " + HIDDEN_TEST  # what nbgrader's traceback would quote
+SCRIPT = "<script>alert('pwned')</script>"
+MISTAKE = "forgot to add the bias b"
+INVALID_REASON = "demo.ipynb is not valid JSON (line 3, column 5: Unterminated string starting at)"
+TIMEOUT_REASON = "mul_tests ran over the cell time limit of 5 s"
+# a one-pixel PNG: a figure the student's code drew
+PIXEL_PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+
+
+# ---------------------------------------------------------------------------------------------- the class
+
+
+def nbgrader(grade_id: str, *, grade=False, solution=False, points=None) -> dict:
+    meta = {"grade": grade, "grade_id": grade_id, "locked": not solution, "solution": solution, "schema_version": 3}
+    if points is not None:
+        meta["points"] = points
+    return {"nbgrader": meta}
+
+
+def course_cells(hidden: bool) -> list:
+    """The assignment's cells; ``hidden``: the test cells keep their hidden tests (source / autograded)."""
+    add_tests = VISIBLE_TEST + (f"\n### BEGIN HIDDEN TESTS\n{HIDDEN_TEST}\n### END HIDDEN TESTS" if hidden else "")
+    mul_tests = "assert mul(2, 3) == 6" + ("\n### BEGIN HIDDEN TESTS\nassert mul(0, 9) == 0\n### END HIDDEN TESTS"
+                                           if hidden else "")
+    return [
+        new_markdown_cell("# Demo\n\nWrite `add` and **mul**."),
+        new_code_cell("def add(a, b):\n    raise NotImplementedError", metadata=nbgrader("add", solution=True)),
+        new_code_cell(add_tests, metadata=nbgrader("add_tests", grade=True, points=2)),
+        new_code_cell("def mul(a, b):\n    raise NotImplementedError", metadata=nbgrader("mul", solution=True)),
+        new_code_cell(mul_tests, metadata=nbgrader("mul_tests", grade=True, points=1)),
+    ]
+
+
+def error(ename: str, evalue: str):
+    return new_output("error", ename=ename, evalue=evalue,
+                      traceback=["Traceback (most recent call last)", TRACEBACK_FRAME, f"{ename}: {evalue}"])
+
+
+def bob_notebook():
+    """Bob's autograded notebook: a wrong ``add``, a ``mul`` that never ends, some mischief in his cells."""
+    notebook = new_notebook(cells=course_cells(hidden=True))
+    notebook.cells.insert(1, new_markdown_cell(f"My notes {SCRIPT}"))
+    add, add_tests, mul, mul_tests = notebook.cells[2:6]
+    add.source = f"def add(a, b):\n    return a * b  # {SCRIPT}"
+    add.outputs = [new_output("stream", name="stdout", text=f"debug {SCRIPT}\n"),
+                   new_output("display_data", data={"image/png": PIXEL_PNG, "text/plain": "<Figure>"}),
+                   new_output("display_data", data={"image/png": f'"><img src=x onerror=alert(1)>{SCRIPT}',
+                                                    "text/plain": "<Figure size 10x10>"})]
+    add_tests.outputs = [
+        # a warning raised by the hidden test quotes its line on stderr
+        new_output("stream", name="stderr", text=f"/tmp/ipykernel/1.py:3: RuntimeWarning: overflow\n  {HIDDEN_TEST}\n"),
+        new_output("stream", name="stdout", text="### BEGIN HIDDEN TESTS leaked into an output\n"),
+        error("AssertionError", f"add: 1 + 2 should be 3\nLikely mistake: {MISTAKE}."),
+    ]
+    mul.source = "def mul(a, b):\n    while True:\n        pass"
+    mul_tests.outputs = [error("CellTimeoutError", "")]
+    return notebook
+
+
+def ann_notebook():
+    notebook = new_notebook(cells=course_cells(hidden=True))
+    notebook.cells[1].source = "def add(a, b):\n    return a + b"
+    notebook.cells[3].source = "def mul(a, b):\n    return a * b"
+    return notebook
+
+
+def cell(grade_id, score, max_score, outcome, message="", mistake=None) -> dict:
+    return {"grade_id": grade_id, "exercise": grade_id.removesuffix("_tests"), "score": score,
+            "max_score": max_score, "outcome": outcome, "message": message, "mistake": mistake}
+
+
+def outcome(student, status, reasons, add, mul) -> dict:
+    """An outcome as :mod:`mlpcore.autograde.outcome` saves it, for notebook ``demo``."""
+    cells = [add, mul]
+    score = sum(c["score"] for c in cells)
+    problems = {status: reasons} if status != "ok" else {}
+    return {
+        "student_id": student, "assignment": ASSIGNMENT, "status": status,
+        "reasons": [f"{NOTEBOOK}: {reason}" for reason in reasons], "score": score, "max_score": 3.0,
+        "timestamp": None, "seconds": 1.0, "fingerprint": "x",
+        "notebooks": {NOTEBOOK: {"status": status, "problems": problems, "found_as": None, "score": score,
+                                 "max_score": 3.0, "cells": cells}},
+        "grades": {}, "comments": {},
+    }
+
+
+def class_outcomes() -> list[dict]:
+    return [
+        outcome("ann", "ok", [], cell("add_tests", 2.0, 2.0, "passed"), cell("mul_tests", 1.0, 1.0, "passed")),
+        outcome("bob", "timeout", [TIMEOUT_REASON],
+                cell("add_tests", 0.0, 2.0, "failed", f"AssertionError: add: 1 + 2 should be 3\n"
+                                                      f"Likely mistake: {MISTAKE}.", MISTAKE),
+                cell("mul_tests", 0.0, 1.0, "timeout", "the cell ran over its time limit and was interrupted")),
+        outcome("cat", "invalid", [INVALID_REASON], cell("add_tests", 0.0, 2.0, "not_graded"),
+                cell("mul_tests", 0.0, 1.0, "not_graded")),
+        outcome("dan", "renamed", [f"demo.ipynb was submitted as {SCRIPT}.ipynb"],
+                cell("add_tests", 2.0, 2.0, "passed"),
+                cell("mul_tests", 0.0, 1.0, "failed", f"AssertionError: mul\nLikely mistake: {MISTAKE}.", MISTAKE)),
+    ]
+
+
+@pytest.fixture
+def graded_class(tmp_path):
+    """``(root, output, outcomes)``: a course root with release and source notebooks, and graded output."""
+    root, output = tmp_path / "root", tmp_path / "out"
+    for folder, hidden in (("course", False), ("solutions", True)):
+        path = root / folder / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
+        path.parent.mkdir(parents=True)
+        nbformat.write(new_notebook(cells=course_cells(hidden)), path)
+    outcomes = class_outcomes()
+    for result in outcomes:
+        path = output / "outcomes" / ASSIGNMENT / f"{result['student_id']}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(result))
+    for student, notebook in (("ann", ann_notebook()), ("bob", bob_notebook()), ("dan", ann_notebook())):
+        path = output / "autograded" / student / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
+        path.parent.mkdir(parents=True)
+        nbformat.write(notebook, path)
+    return root, output, outcomes
+
+
+def section(page: str, heading: str) -> str:
+    """The part of ``page`` from the ``<h2>`` that starts with ``heading`` to the next ``<h2>``."""
+    start = page.index(f"<h2>{heading}")
+    end = page.find("<h2>", start + 1)
+    return page[start:end if end > 0 else len(page)]
+
+
+# ---------------------------------------------------------------------------------------------- report
+
+
+def test_report_writes_figure_and_page_with_pass_rates_and_attention(graded_class):
+    _, output, outcomes = graded_class
+    written = write_report(outcomes, output, ASSIGNMENT)
+
+    png = (output / f"report-{ASSIGNMENT}.png").read_bytes()
+    assert written["png"] == output / f"report-{ASSIGNMENT}.png" and png.startswith(b"\x89PNG")
+    page = written["html"].read_text(encoding="utf-8")
+    assert written["html"] == output / f"report-{ASSIGNMENT}.html"
+    assert base64.b64encode(png).decode() in page  # the figure is embedded: the page stands alone
+    assert "<link" not in page and "<script" not in page and "src=\"http" not in page
+
+    # needs attention: every student not ok, most serious status first, with the reasons
+    assert written["needs_attention"] == ["cat", "bob", "dan"]
+    attention = section(page, "Needs attention")
+    positions = [attention.index(f"<td>{student}</td>") for student in ("cat", "bob", "dan")]
+    assert positions == sorted(positions) and "<td>ann</td>" not in attention
+    assert html.escape(INVALID_REASON) in attention and TIMEOUT_REASON in attention
+
+    # per exercise, expected numbers computed from the outcomes themselves
+    exercises = section(page, "Per exercise")
+    for grade_id, summary in zip(("add_tests", "mul_tests"), written["exercises"]):
+        cells = [c for result in outcomes for c in result["notebooks"][NOTEBOOK]["cells"] if c["grade_id"] == grade_id]
+        passed = sum(c["outcome"] == "passed" for c in cells)
+        assert summary["grade_id"] == grade_id and summary["pass_rate"] == pytest.approx(passed / len(cells))
+        assert f"{100 * passed / len(cells):.0f}% ({passed}/{len(cells)})" in exercises
+    assert [s["pass_rate"] for s in written["exercises"]] == [0.5, 0.25]
+    assert f"{MISTAKE} <span class=\"muted\">(1x)</span>" in exercises
+    assert "timeout 1" in exercises and "not_graded 1" in exercises
+
+    # summary and gradebook: one student of four has full marks; everyone is listed
+    assert "1 of 4" in page
+    gradebook = section(page, "Gradebook")
+    assert all(f"<td>{student}</td>" in gradebook for student in ("ann", "bob", "cat", "dan"))
+
+
+def test_report_escapes_student_text(graded_class):
+    _, output, outcomes = graded_class
+    page = write_report(outcomes, output, ASSIGNMENT)["html"].read_text(encoding="utf-8")
+    assert SCRIPT not in page
+    assert html.escape(SCRIPT) in page
+
+
+def test_report_of_an_empty_class(tmp_path):
+    written = write_report([], tmp_path, ASSIGNMENT)
+    assert written["png"].read_bytes().startswith(b"\x89PNG")
+    assert "Nothing was graded" in written["html"].read_text(encoding="utf-8")
+    assert written["needs_attention"] == [] and written["exercises"] == []
+
+
+def test_report_of_one_student_never_graded(tmp_path):
+    cat = class_outcomes()[2]
+    written = write_report([cat], tmp_path, ASSIGNMENT)
+    assert written["needs_attention"] == ["cat"]
+    assert [s["pass_rate"] for s in written["exercises"]] == [0.0, 0.0]
+    assert written["exercises"][0]["outcomes"] == {"not_graded": 1}
+    assert "0 of 1" in written["html"].read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------------------------- feedback
+
+
+def feedback_page(output, student) -> str:
+    return (output / "feedback" / student / ASSIGNMENT / f"{NOTEBOOK}.html").read_text(encoding="utf-8")
+
+
+def test_feedback_pages_for_everyone(graded_class):
+    root, output, _ = graded_class
+    written = write_feedback(root, output, ASSIGNMENT)
+    assert sorted(written) == sorted(output / "feedback" / s / ASSIGNMENT / f"{NOTEBOOK}.html"
+                                     for s in ("ann", "bob", "cat", "dan"))
+
+
+def test_feedback_shows_visible_tests_and_mistakes_but_never_hidden_tests(graded_class):
+    root, output, _ = graded_class
+    write_feedback(root, output, ASSIGNMENT, students=["bob"])
+    page = feedback_page(output, "bob")
+
+    assert html.escape(VISIBLE_TEST) in page and "assert mul(2, 3) == 6" in page
+    exercises = section(page, "Exercises")  # the named mistake is highlighted in the table, not only in outputs
+    assert f'<span class="mistake"><strong>Likely mistake:</strong> {MISTAKE}</span>' in exercises
+    assert html.escape("AssertionError: add: 1 + 2 should be 3") in page  # ename: evalue of the failing check
+    assert "ran over the time limit" in page and TIMEOUT_REASON in page
+    for secret in (HIDDEN_TEST, "secret_expected_993", "mul(0, 9)", "HIDDEN TESTS", "Traceback", "---->"):
+        assert secret not in page and html.escape(secret) not in page, secret
+    assert "a line of a hidden test was removed" in page  # the warning that quoted it is still there, redacted
+
+
+def test_feedback_escapes_student_text_and_embeds_only_real_images(graded_class):
+    root, output, _ = graded_class
+    write_feedback(root, output, ASSIGNMENT, students=["bob"])
+    page = feedback_page(output, "bob")
+    assert SCRIPT not in page and "<script" not in page
+    assert page.count(html.escape(SCRIPT)) >= 3  # markdown, code and output of bob's cells
+    assert f"data:image/png;base64,{PIXEL_PNG}" in page
+    assert "onerror" not in page  # the fake image is not embedded: its plain-text form is shown
+    assert len(re.findall(r"<img ", page)) == 1
+
+
+def test_feedback_for_an_invalid_submission(graded_class):
+    root, output, _ = graded_class
+    assert write_feedback(root, output, ASSIGNMENT, students=["cat"]) == [
+        output / "feedback" / "cat" / ASSIGNMENT / f"{NOTEBOOK}.html"]
+    page = feedback_page(output, "cat")
+    assert html.escape(INVALID_REASON) in page and "invalid" in page
+    assert "0 / 2" in page and "0 / 1" in page and "not graded" in page
+    assert not (output / "feedback" / "bob").exists()  # only the listed students
+
+
+def test_feedback_without_release_notebook_hides_all_test_code(graded_class):
+    root, output, _ = graded_class
+    (root / "course" / ASSIGNMENT / f"{NOTEBOOK}.ipynb").unlink()
+    (root / "solutions" / ASSIGNMENT / f"{NOTEBOOK}.ipynb").unlink()
+    write_feedback(root, output, ASSIGNMENT, students=["bob", "ann"])
+    for student in ("bob", "ann"):
+        page = feedback_page(output, student)
+        assert "(test code not shown)" in page
+        assert HIDDEN_TEST not in page and html.escape(HIDDEN_TEST) not in page and "Traceback" not in page
+        assert html.escape(VISIBLE_TEST) not in page
+
+
+def test_feedback_for_unknown_students_writes_nothing(graded_class):
+    root, output, _ = graded_class
+    assert write_feedback(root, output, ASSIGNMENT, students=["nobody"]) == []
+    assert write_feedback(root, output, "03-other") == []
