@@ -1,0 +1,107 @@
+"""Grading throughput: notebooks graded per minute, plain sequential nbgrader against ``mlpcore grade``.
+
+``python -m benchmarks.grading [--copies N] [--workers 2]`` (or ``make bench-grading``) grades a class
+of N copies of the sample class's ordinary students (perfect, blank, partial, mistakes: every one runs
+the whole notebook) with nbgrader's own ``autograde``, one student after another as ``nbgrader
+autograde`` does, then with ``mlpcore grade --workers 1`` and ``--workers W``. It prints both rates and their ratio and writes
+``benchmarks/out/grading.json``. The students who time out or crash are left out: they measure the
+limits, not the throughput.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = Path(__file__).resolve().parent / "out"
+# Sample students whose notebooks run start to end without hitting a limit.
+ORDINARY = ("ada", "ben", "cleo", "dev", "eve", "hal", "jon")
+
+
+def nbgrader_sequential(root: Path, assignment: str, submissions: Path, students, workdir: Path) -> str:
+    """Grade ``students`` with nbgrader's own autograde, one after another; returns the gradebook's URL.
+
+    The course's configuration, with the submissions, autograded copies, release and gradebook
+    redirected to ``workdir`` (``course/`` and ``grading/`` are left alone)."""
+    from traitlets.config import Config
+
+    from mlpcore import course
+
+    workdir.mkdir(parents=True, exist_ok=True)  # sqlite cannot create the gradebook's folder
+    overrides = Config()
+    overrides.CourseDirectory.submitted_directory = str(submissions.resolve())
+    overrides.CourseDirectory.autograded_directory = str(workdir / "autograded")
+    overrides.CourseDirectory.release_directory = str(workdir / "release")
+    url = f"sqlite:///{workdir / 'gradebook.db'}"
+    overrides.CourseDirectory.db_url = url
+    api = course.nbgrader_api(root, overrides)
+    response = api.generate_assignment(assignment, force=True, create=True)
+    if not response["success"]:
+        raise RuntimeError(response.get("error") or response.get("log"))
+    for student in students:
+        response = api.autograde(assignment, student, force=True, create=True)
+        if not response["success"]:
+            raise RuntimeError(f"nbgrader autograde failed for {student}: {response.get('error') or response.get('log')}")
+    return url
+
+
+def make_class(submissions: Path, copies: int) -> list[str]:
+    """``copies`` copies of each ordinary sample student, as ``ada-1``, ``ada-2``, ..."""
+    from mlpcore.autograde.sample_class import ASSIGNMENT, write_sample_class
+
+    with tempfile.TemporaryDirectory() as scratch:
+        write_sample_class(ROOT, Path(scratch))
+        students = []
+        for number in range(1, copies + 1):
+            for student in ORDINARY:
+                name = f"{student}-{number}"
+                shutil.copytree(Path(scratch) / student / ASSIGNMENT, submissions / name / ASSIGNMENT)
+                students.append(name)
+    return students
+
+
+def main(argv=None) -> int:
+    from mlpcore.autograde.grade import grade_class
+    from mlpcore.autograde.sample_class import ASSIGNMENT
+
+    from .common import machine
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--copies", type=int, default=2, help="copies of the 7 ordinary sample students (default 2)")
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args(argv)
+    os.environ.update({"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})  # both sides alike, one core per kernel
+    os.environ.pop("MPLBACKEND", None)
+    with tempfile.TemporaryDirectory(prefix="mlpcore-bench-grading-") as scratch:
+        base = Path(scratch)
+        students = make_class(base / "submitted", args.copies)
+        started = time.perf_counter()
+        nbgrader_sequential(ROOT, ASSIGNMENT, base / "submitted", students, base / "nbgrader")
+        sequential = time.perf_counter() - started
+        seconds = {"nbgrader autograde, sequential": sequential}
+        for workers in sorted({1, args.workers}):
+            started = time.perf_counter()
+            grade_class(ROOT, ASSIGNMENT, base / "submitted", base / f"mlpcore-{workers}", workers=workers,
+                        progress=False, feedback=False)
+            seconds[f"mlpcore grade --workers {workers}"] = time.perf_counter() - started
+    result = {"machine": machine(), "notebooks": len(students), "seconds": seconds,
+              "notebooks_per_minute": {name: len(students) * 60 / value for name, value in seconds.items()},
+              "speedup": sequential / seconds[f"mlpcore grade --workers {args.workers}"]}
+    OUT.mkdir(exist_ok=True)
+    (OUT / "grading.json").write_text(json.dumps(result, indent=2))
+    print(f"{len(students)} notebooks of {ASSIGNMENT}; {result['machine']}")
+    for name, value in seconds.items():
+        print(f"  {name:<32} {value:6.1f} s  {result['notebooks_per_minute'][name]:5.1f} notebooks/min")
+    print(f"  speed-up of --workers {args.workers} over sequential nbgrader: {result['speedup']:.2f}x "
+          f"(written to {OUT / 'grading.json'})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
