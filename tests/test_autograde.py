@@ -220,7 +220,8 @@ def test_rerun_is_idempotent_and_a_new_submission_regrades_only_its_student(grad
     assert {o["student_id"]: o["score"] for o in after["outcomes"]}["ben"] == FULL
     per_cell = gradebook.scores_per_cell(gradebook.db_url(output), ASSIGNMENT)
     assert sum(score for (who, _, _), score in per_cell.items() if who == "ben") == FULL
-    assert "grading 1 of" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "grading 1 of" in err and "100%|" in err  # the note, and the progress bar at its end
 
 
 @pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")  # nbgrader's own autograde, as in test_course
@@ -252,3 +253,42 @@ def test_grading_on_a_dask_cluster_gives_the_same_outcomes(graded, tmp_path):
     for student in ("ada", "fay"):
         assert remote[student]["status"] == graded["outcomes"][student]["status"]
         assert remote[student]["score"] == graded["outcomes"][student]["score"]
+
+
+def test_feedback_and_report_commands_rewrite_their_pages(graded, capsys):
+    output = graded["output"]
+    report = output / f"report-{ASSIGNMENT}.html"
+    report.unlink()
+    assert main(["report", ASSIGNMENT, "--output", str(output), "--course-root", str(ROOT)]) == 0
+    assert "fay" in report.read_text()  # fay's broken notebook needs attention
+    assert main(["feedback", ASSIGNMENT, "--students", "dev", "--output", str(output), "--course-root", str(ROOT)]) == 0
+    page = (output / "feedback" / "dev" / ASSIGNMENT / f"{NOTEBOOK}.html").read_text()
+    assert "forgot to add the bias" in page and "hidden=True" not in page
+    assert "wrote 1 feedback pages" in capsys.readouterr().out
+
+
+def test_course_commands_reject_bad_input_clearly(tmp_path, capsys):
+    assert main(["grade", "99-nothing", "--submissions", str(tmp_path), "--output", str(tmp_path / "out"),
+                 "--course-root", str(ROOT)]) == 2
+    assert "there is no assignment '99-nothing'" in capsys.readouterr().err
+    assert main(["grade", ASSIGNMENT, "--submissions", str(tmp_path / "nowhere"), "--output", str(tmp_path / "out"),
+                 "--course-root", str(ROOT)]) == 2
+    assert "no submissions folder" in capsys.readouterr().err
+    assert main(["release", "--course-root", str(tmp_path)]) == 2
+    assert "is not a course root" in capsys.readouterr().err
+    (tmp_path / "scratch.ipynb").write_text("print('not a notebook')")
+    assert main(["check", str(tmp_path / "scratch.ipynb")]) == 2
+    assert "is not JSON" in capsys.readouterr().err
+
+
+def test_release_regenerates_the_committed_course(tmp_path, capsys):
+    """mlpcore release in a copy of the course root gives the committed release, and nothing else."""
+    shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
+    shutil.copytree(ROOT / "solutions" / ASSIGNMENT, tmp_path / "solutions" / ASSIGNMENT)
+    assert main(["release", ASSIGNMENT, "--course-root", str(tmp_path)]) == 0
+    released = tmp_path / "course" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
+    assert f"released {released}" in capsys.readouterr().out
+    assert released.read_text() == (ROOT / "course" / ASSIGNMENT / f"{NOTEBOOK}.ipynb").read_text()
+    assert not (tmp_path / "grading" / "gradebook.db").exists()  # like --no-db: the gradebook is left alone
+    assert main(["release", "99-nothing", "--course-root", str(tmp_path)]) == 2
+    assert "no assignment '99-nothing'" in capsys.readouterr().err
