@@ -292,3 +292,14 @@ def test_release_regenerates_the_committed_course(tmp_path, capsys):
     assert not (tmp_path / "grading" / "gradebook.db").exists()  # like --no-db: the gradebook is left alone
     assert main(["release", "99-nothing", "--course-root", str(tmp_path)]) == 2
     assert "no assignment '99-nothing'" in capsys.readouterr().err
+
+
+def test_an_oversized_submission_is_invalid_and_not_copied(graded, monkeypatch):
+    from mlpcore.autograde import worker
+
+    monkeypatch.setattr(worker, "MAX_SUBMISSION_BYTES", 1000)  # the sample notebooks are ~40 kB
+    template, release = gradebook.template(ROOT, ASSIGNMENT)
+    job = worker.make_job("ada", ASSIGNMENT, graded["submissions"] / "ada" / ASSIGNMENT, release, {}, template, {})
+    assert job["files"] == {} and "nothing over 0.000953674 MB is graded" in job["too_big"]
+    result = worker.run_job(job)["outcome"]
+    assert result["status"] == "invalid" and result["score"] == 0 and job["too_big"] in result["reasons"][0]

@@ -83,7 +83,8 @@ def make_job(student_id: str, assignment: str, submission: Path, release: dict, 
         "student_id": student_id,
         "assignment": assignment,
         "files": {} if too_big else _read_tree(submission),
-        "too_big": size if too_big else 0,
+        "too_big": (f"the submission folder holds {size / 2**20:.1f} MB; nothing over "
+                    f"{MAX_SUBMISSION_BYTES / 2**20:g} MB is graded") if too_big else "",
         "release": release,
         "source_files": source_files,
         "gradebook": template_gradebook,
@@ -275,8 +276,7 @@ def grade_folder(folder: Path) -> dict:
     if job["too_big"]:
         for name in release:
             problems[name] = NotebookProblems()
-            problems[name].add("invalid", f"the submission folder is {job['too_big'] / 2**20:.0f} MB; "
-                                          "nothing over 50 MB is graded")
+            problems[name].add("invalid", job["too_big"])
     else:
         source = folder / "submission"
         # The student's other files (data, helpers) go along; notebooks are placed below.
