@@ -115,7 +115,7 @@ def test_good_blank_partial_and_mistaken_submissions_score_as_nbgrader_would(gra
 def test_unreadable_and_missing_notebooks_score_zero_with_the_reason(graded):
     outcomes = graded["outcomes"]
     assert "not valid JSON" in outcomes["fay"]["reasons"][0]
-    assert "not a Jupyter notebook" in outcomes["nia"]["reasons"][0] or "not a valid notebook" in outcomes["nia"]["reasons"][0]
+    assert "not a Jupyter notebook (expected 'cells' and 'nbformat', found an object" in outcomes["nia"]["reasons"][0]
     assert "no forward.ipynb was submitted" in outcomes["mo"]["reasons"][0]
     for student in ("fay", "nia", "mo", "una"):
         assert outcomes[student]["score"] == 0 and outcomes[student]["max_score"] == FULL
@@ -278,7 +278,7 @@ def test_course_commands_reject_bad_input_clearly(tmp_path, capsys):
     assert "is not a course root" in capsys.readouterr().err
     (tmp_path / "scratch.ipynb").write_text("print('not a notebook')")
     assert main(["check", str(tmp_path / "scratch.ipynb")]) == 2
-    assert "is not JSON" in capsys.readouterr().err
+    assert "is not valid JSON" in capsys.readouterr().err
 
 
 def test_release_regenerates_the_committed_course(tmp_path, capsys):

@@ -208,12 +208,12 @@ def test_mistakes_and_an_edited_test_cell(tmp_path):
 def test_invalid_inputs_are_refused_clearly(tmp_path):
     script = tmp_path / "forward.ipynb"
     script.write_text("def relu(Z):\n    return Z\n")
-    with pytest.raises(ValueError, match="not a notebook.*not JSON"):
+    with pytest.raises(ValueError, match="is not valid JSON"):
         check_notebook(script)
     with pytest.raises(FileNotFoundError, match="no notebook at"):
         check_notebook(tmp_path / "missing.ipynb")
     (tmp_path / "list.ipynb").write_text("[1, 2]")
-    with pytest.raises(ValueError, match="expected a Jupyter notebook.*found a JSON list"):
+    with pytest.raises(ValueError, match="not a Jupyter notebook.*found a JSON list"):
         check_notebook(tmp_path / "list.ipynb")
     plain = tmp_path / "plain.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")]), plain)

@@ -23,12 +23,12 @@ only, and the result's ``problems`` says so.
 from __future__ import annotations
 
 import ast
-import json
 import re
 from pathlib import Path
 
 from .execute import CELL_TIMEOUT, KERNEL_DIED, NOT_RUN, SturdyExecute
 from .outcome import OUTCOME_WORDS, cell_outcome, exercise_name
+from .submission import read_notebook
 
 # The grading calls whose hidden variant is the same call with hidden=True.
 CHECK_FUNCTIONS = ("check", "check_classifier")
@@ -122,31 +122,15 @@ def _runs_hidden_tests(source: str) -> bool:
 
 def _read_notebook(path: Path):
     """The notebook at ``path`` as an nbformat v4 node; a clear error for anything that is not one."""
-    import nbformat
-
     if not path.exists():
         raise FileNotFoundError(f"no notebook at {path}: expected the path of a course notebook (.ipynb file)")
     if not path.is_file():
         raise ValueError(f"{path} is a folder, not a notebook: expected the path of a .ipynb file inside it")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ValueError(f"{path} is not a notebook: expected a Jupyter notebook (JSON text), "
-                         "but the file is not even UTF-8 text") from None
-    try:
-        content = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path} is not a notebook: expected a Jupyter notebook (JSON), but the file is not JSON "
-                         f"({exc.msg} at line {exc.lineno}). Was it saved from Jupyter, or is it a script?") from None
-    if not isinstance(content, dict) or not isinstance(content.get("cells"), list) or "nbformat" not in content:
-        found = "a JSON object with the keys " + ", ".join(sorted(content)[:8]) if isinstance(content, dict) \
-            else f"a JSON {type(content).__name__}"
-        raise ValueError(f"{path} is not a notebook: expected a Jupyter notebook (a JSON object with 'cells' "
-                         f"and 'nbformat'), but found {found}")
-    try:
-        return nbformat.reads(text, as_version=4)
-    except Exception as exc:  # nbformat's own errors for a damaged or future-version notebook
-        raise ValueError(f"{path} is not a notebook nbformat can read: {exc}") from None
+    notebook, why = read_notebook(path)  # the grader's own reader, with the same words
+    if notebook is None:
+        raise ValueError(f"{why}. Was it saved from Jupyter? Start again from a fresh copy of the course notebook "
+                         "if it cannot be opened there.")
+    return notebook
 
 
 def _nbgrader(cell) -> dict:

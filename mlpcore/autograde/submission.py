@@ -53,7 +53,9 @@ def read_notebook(path: Path):
     except json.JSONDecodeError as exc:
         return None, f"{path.name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
     if not isinstance(raw, dict) or "cells" not in raw or "nbformat" not in raw:
-        return None, f"{path.name} is JSON but not a Jupyter notebook (no 'cells' and 'nbformat')"
+        found = (f"an object with the keys {', '.join(sorted(raw)[:8])}" if isinstance(raw, dict)
+                 else f"a JSON {type(raw).__name__}")
+        return None, f"{path.name} is JSON but not a Jupyter notebook (expected 'cells' and 'nbformat', found {found})"
     try:
         notebook = nbformat.reads(text, as_version=4)
         nbformat.validate(notebook)
