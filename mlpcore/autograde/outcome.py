@@ -90,7 +90,7 @@ def cell_outcome(cell) -> tuple[str, str, str | None]:
     return kind, message, found.group(1) if found else None
 
 
-def _cell_problems(notebook_name: str, notebook, settings: dict, problems) -> None:
+def _cell_problems(notebook, settings: dict, problems) -> None:
     """Add the problems seen in any code cell's output (not only graded cells) to ``problems``."""
     for cell in notebook.cells:
         if cell.cell_type != "code":
@@ -163,7 +163,7 @@ def collect(course: Path, student: str, assignment: str, release: dict, problems
         path = course / "autograded" / student / assignment / f"{name}.ipynb"
         graded = nbformat.read(path, as_version=4) if path.is_file() else None
         if graded is not None:
-            _cell_problems(name, graded, settings, found)
+            _cell_problems(graded, settings, found)
         if written and graded is not None:
             found.add("wrote_outside", "refused writes outside its folder: " + "; ".join(written[:5]))
             written = []  # reported once, with the first notebook that ran
