@@ -116,8 +116,17 @@ def softmax_cross_entropy(logits, y):
     """
     xp = namespace_of(logits, y, names=("logits", "y"))
     require_ndim("softmax_cross_entropy", "logits", logits, 2, "(batch, n_classes)")
+    require_labels("softmax_cross_entropy", xp, y, int(logits.shape[0]), int(logits.shape[1]))
+    return _softmax_cross_entropy(xp, logits, y)
+
+
+def _softmax_cross_entropy(xp, logits, y):
+    """:func:`softmax_cross_entropy` for labels that were already checked.
+
+    ``MLP.fit`` checks all the labels once, before the first batch, and then
+    calls this for every batch.
+    """
     batch, n_classes = int(logits.shape[0]), int(logits.shape[1])
-    require_labels("softmax_cross_entropy", xp, y, batch, n_classes)
     shifted = logits - xp.max(logits, axis=1, keepdims=True)
     exp_shifted = xp.exp(shifted)
     sums = xp.sum(exp_shifted, axis=1, keepdims=True)
@@ -125,7 +134,8 @@ def softmax_cross_entropy(logits, y):
     # log P[i, y_i] = shifted[i, y_i] - log(sums[i]): the log-probability of the
     # true class, without forming a probability that could round to 0 first.
     # The one-hot rows pick shifted[i, y_i]; the gradient needs them anyway.
-    loss = (float(xp.sum(xp.log(sums))) - float(xp.sum(shifted * Y))) / batch
+    # One float() for the whole loss: on a GPU each float() waits for the device.
+    loss = float(xp.sum(xp.log(sums)) - xp.sum(shifted * Y)) / batch
     # (P - Y) / batch, the fused gradient, computed in place on P to save temporaries.
     dlogits = exp_shifted / sums
     dlogits -= Y

@@ -30,7 +30,7 @@ from . import backend
 from .activations import get_activation, softmax
 from .init import get_initializer
 from .layers import dense_backward, dense_forward
-from .losses import softmax_cross_entropy
+from .losses import _softmax_cross_entropy
 from .optim import SGD
 from .regularization import dropout_backward, dropout_forward, l2_grads, l2_penalty
 from .rng import as_generator
@@ -63,6 +63,11 @@ def _read_npz(path: Path) -> dict:
             return {name: archive[name] for name in archive.files}
         except unreadable as exc:  # a damaged member only shows when it is read
             raise ValueError(f"MLP.load: {path} is not a readable .npz file ({exc}). It may be truncated or corrupt.") from None
+
+
+def _regularization(fn, l2, dropout):
+    """``(l2, dropout)`` checked: l2 >= 0, dropout a probability in [0, 1)."""
+    return (require_positive_number(fn, "l2", l2, allow_zero=True), require_probability(fn, "dropout", dropout))
 
 
 class MLP:
@@ -235,14 +240,14 @@ class MLP:
         """
         X, _ = self._inputs(X, "loss_and_grads")
         y = self._labels(y, int(X.shape[0]), "loss_and_grads")
+        l2, dropout = _regularization("loss_and_grads", l2, dropout)
         loss, grads, _ = self._loss_grads_logits(X, y, l2, dropout)
         return loss, grads
 
     def _loss_grads_logits(self, X, y, l2, dropout):
-        l2 = require_positive_number("loss_and_grads", "l2", l2, allow_zero=True)
-        dropout = require_probability("loss_and_grads", "dropout", dropout)
+        """:meth:`loss_and_grads` for inputs and settings that were already checked, plus the logits."""
         logits, cache = self._forward(X, dropout)
-        loss, dlogits = softmax_cross_entropy(logits, y)
+        loss, dlogits = _softmax_cross_entropy(self.xp, logits, y)
         grads = self._backward(dlogits, cache, dropout)
         if l2:
             loss += l2_penalty(self.params, l2)
@@ -284,8 +289,10 @@ class MLP:
             averaged over the epoch's batches) and "val_loss", "val_accuracy"
             (empty without validation_data)
         """
+        # Everything is checked once here, so the loop below runs unchecked internals.
         X, _ = self._inputs(X, "fit")
         y = self._labels(y, int(X.shape[0]), "fit")
+        l2, dropout = _regularization("fit", l2, dropout)
         for name, value in (("epochs", epochs), ("batch_size", batch_size)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"fit: {name} should be a positive whole number, but got {value!r}.")
@@ -303,7 +310,8 @@ class MLP:
             for epoch in range(1, epochs + 1):
                 bar.set_description(f"epoch {epoch}/{epochs}")
                 order = self._to_model_namespace(self._rng.permutation(n) if shuffle else np.arange(n))[0]
-                loss_sum = correct = 0.0
+                loss_sum = 0.0
+                correct = 0  # stays on the device until the epoch ends: one wait for the GPU less per batch
                 for start in range(0, n, batch_size):
                     rows = order[start : start + batch_size]
                     X_batch, y_batch = self.xp.take(X, rows, axis=0), self.xp.take(y, rows, axis=0)
@@ -316,10 +324,10 @@ class MLP:
                         )
                     optimizer.step(self.params, grads)
                     loss_sum += loss * int(rows.shape[0])
-                    correct += int(self.xp.count_nonzero(self.xp.argmax(logits, axis=1) == y_batch))
+                    correct += self.xp.count_nonzero(self.xp.argmax(logits, axis=1) == y_batch)
                     bar.update(1)
                 history["loss"].append(loss_sum / n)
-                history["accuracy"].append(correct / n)
+                history["accuracy"].append(int(correct) / n)
                 postfix = {"loss": f"{history['loss'][-1]:.4f}", "acc": f"{history['accuracy'][-1]:.3f}"}
                 if validation_data is not None:
                     val_loss, val_accuracy = self._evaluate(X_val, y_val)
@@ -333,7 +341,7 @@ class MLP:
 
     def _evaluate(self, X, y):
         logits, _ = self._forward(X)
-        loss, _ = softmax_cross_entropy(logits, y)
+        loss, _ = _softmax_cross_entropy(self.xp, logits, y)
         accuracy = int(self.xp.count_nonzero(self.xp.argmax(logits, axis=1) == y)) / int(X.shape[0])
         return loss, accuracy
 

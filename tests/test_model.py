@@ -138,6 +138,18 @@ def test_history_has_one_entry_per_epoch(rng):
     assert no_validation["val_loss"] == [] and len(no_validation["loss"]) == 2
 
 
+def test_history_reports_the_loss_and_accuracy_before_each_step(rng):
+    # One batch of the whole set, in order: the epoch's loss and accuracy are those of the weights before the step.
+    X, y = small_problem(rng, batch=30)
+    model = MLP([4, 6, 3], seed=0)
+    loss_before, _ = model.loss_and_grads(X, y, l2=0.01)
+    accuracy_before = float(np.mean(model.predict(X) == y))
+    history = model.fit(X, y, epochs=1, batch_size=30, shuffle=False, l2=0.01, progress=False)
+    assert history["loss"][0] == pytest.approx(loss_before, rel=1e-6)
+    assert history["accuracy"][0] == accuracy_before
+    assert isinstance(history["accuracy"][0], float)
+
+
 def test_l2_keeps_weights_smaller(rng):
     X, y = small_problem(rng, batch=60)
     norms = []
@@ -242,8 +254,13 @@ def test_bad_fit_arguments(rng):
         MLP([4, 3]).fit(X, y, validation_data=X, progress=False)
     with pytest.raises(ValueError, match="batch_size should be a positive whole number, but got 0"):
         MLP([4, 3]).fit(X, y, batch_size=0, progress=False)
-    with pytest.raises(ValueError, match=r"dropout should be in \[0, 1\), but got 1"):
-        MLP([4, 3]).fit(X, y, dropout=1, progress=False)
+    model = MLP([4, 3])
+    before = model.params["W1"].copy()
+    with pytest.raises(ValueError, match=r"^fit: dropout should be in \[0, 1\), but got 1"):
+        model.fit(X, y, dropout=1, progress=False)
+    with pytest.raises(ValueError, match=r"^fit: l2 should be"):
+        model.fit(X, y, l2=-0.1, progress=False)
+    np.testing.assert_array_equal(model.params["W1"], before)  # refused before the first step
 
 
 def test_params_that_do_not_chain_up():
