@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-COLOURS = {"mlpcore": "#0072B2", "plain NumPy": "#E69F00", "PyTorch CPU": "#009E73"}
+COLOURS = {"mlpcore": "#0072B2", "plain NumPy": "#E69F00", "PyTorch CPU": "#009E73", "products only (floor)": "#BBBBBB"}
 
 
 def plot_results(record: dict) -> Figure:
@@ -43,14 +43,15 @@ def _throughput(ax, table):
     columns = table["columns"]
     rows = table["rows"]
     batches = [r[0] for r in rows]
-    series = {"mlpcore": "mlpcore s", "plain NumPy": "plain NumPy s", "PyTorch CPU": "PyTorch CPU s"}
+    series = {"mlpcore": "mlpcore s", "plain NumPy": "plain NumPy s", "PyTorch CPU": "PyTorch CPU s",
+              "products only (floor)": "products only s"}
     width = 0.8 / len(series)
     for i, (label, column) in enumerate(series.items()):
         values = [r[columns.index(column)] for r in rows]
         if all(v != v for v in values):  # not measured (NaN)
             continue
         ax.bar(np.arange(len(batches)) + i * width, values, width, label=label, color=COLOURS[label])
-    ax.set_xticks(np.arange(len(batches)) + width, [str(b) for b in batches])
+    ax.set_xticks(np.arange(len(batches)) + width * (len(series) - 1) / 2, [str(b) for b in batches])
     ax.set_xlabel("batch size")
     ax.set_ylabel("seconds per epoch (lower is better)")
     ax.set_title("training throughput")

@@ -6,7 +6,10 @@ is downloaded):
 
 * ``mlpcore``: ``MLP.fit`` with its checks, shuffling and history;
 * plain NumPy: the straightforward script a tutorial would show;
-* PyTorch on the CPU (when torch is installed): ``nn.Sequential`` with autograd.
+* PyTorch on the CPU (when torch is installed): ``nn.Sequential`` with autograd;
+
+and a fourth run, "products only", times the floor: the same batches and matrix
+products with everything element-wise left out.
 
 Each implementation runs in a process of its own: in one process, PyTorch's
 OpenMP threads keep spinning after its work and fight NumPy's BLAS threads for
@@ -39,6 +42,7 @@ LAYERS = [784, 256, 128, 10]
 BATCH_SIZES = [32, 128, 512]
 N_SAMPLES = 60_000
 LEARNING_RATE = 0.01
+IMPLEMENTATIONS = ("mlpcore", "numpy", "torch", "products")
 
 
 def synthetic_data(n_samples: int, n_features: int, n_classes: int, seed: int = 0):
@@ -74,6 +78,23 @@ def plain_numpy_epoch(X, y, params, batch_size, lr, rng):
         b2 -= lr * d2.sum(axis=0)
         W1 -= lr * (xb.T @ d1)
         b1 -= lr * d1.sum(axis=0)
+
+
+def products_only_epoch(X, params, batch_size, rng):
+    """The floor: one epoch of only the matrix products a training step needs, on the same
+    randomly gathered batches, with nothing element-wise in between (no bias, activation,
+    softmax or update). No implementation that does these products with this BLAS can be
+    faster, so it shows how much of each epoch the element-wise work takes."""
+    W1, W2, W3 = params["W1"], params["W2"], params["W3"]
+    order = rng.permutation(len(X))
+    for start in range(0, len(X), batch_size):
+        xb = X[order[start : start + batch_size]]
+        a1 = xb @ W1  # stands in for the activations: the same shapes, so the same work
+        a2 = a1 @ W2
+        d3 = a2 @ W3
+        d2 = d3 @ W3.T
+        d1 = d2 @ W2.T
+        a2.T @ d3, a1.T @ d2, xb.T @ d1  # the three weight gradients
 
 
 def torch_runner(X, y, batch_size, layer_sizes=LAYERS, device="cpu"):
@@ -116,6 +137,10 @@ def epoch_runner(implementation: str, X, y, batch_size: int, device: str = "cpu"
         params = {name: np.array(value) for name, value in mlpcore.MLP(LAYERS, seed=0).params.items()}
         rng = np.random.default_rng(0)
         return lambda: plain_numpy_epoch(X, y, params, batch_size, LEARNING_RATE, rng)
+    if implementation == "products":
+        params = {name: np.array(value) for name, value in mlpcore.MLP(LAYERS, seed=0).params.items()}
+        rng = np.random.default_rng(0)
+        return lambda: products_only_epoch(X, params, batch_size, rng)
     if implementation == "torch":
         return torch_runner(X, y, batch_size)
     raise ValueError(f"unknown implementation {implementation!r}")
@@ -152,15 +177,16 @@ def run(quick: bool = False, repeats: int = 3, peak_gflops: float | None = None)
     n_samples = 2_000 if quick else N_SAMPLES
     batch_sizes = [32, 256] if quick else BATCH_SIZES
     flops = training_flops(LAYERS, n_samples)
-    rounds = {name: [] for name in ("mlpcore", "numpy", "torch")}
+    rounds = {name: [] for name in IMPLEMENTATIONS}
     for _ in range(repeats):
         for name in rounds:
             rounds[name].append(measure_in_subprocess(name, batch_sizes, n_samples))
     table = Table(
         f"Training throughput: one epoch of {n_samples:,} samples through {'-'.join(map(str, LAYERS))} "
         f"(ReLU, softmax cross-entropy, SGD, float32; best epoch of {repeats} rounds, seconds)",
-        ["batch", "mlpcore s", "plain NumPy s", "PyTorch CPU s", "mlpcore / NumPy", "mlpcore / PyTorch",
-         "mlpcore GFLOP/s", "% of GEMM peak", "spread between rounds"],
+        ["batch", "mlpcore s", "plain NumPy s", "PyTorch CPU s", "products only s", "mlpcore / NumPy",
+         "mlpcore / PyTorch", "products only / PyTorch", "mlpcore GFLOP/s", "% of GEMM peak",
+         "products only % of peak", "spread between rounds"],
     )
     for batch_size in batch_sizes:
         best, spread = {}, []
@@ -169,22 +195,25 @@ def run(quick: bool = False, repeats: int = 3, peak_gflops: float | None = None)
             best[name] = min(values) if values else float("nan")
             if values:
                 spread.append(f"{name} {min(values):.2f}-{max(values):.2f}")
-        gflops = flops / best["mlpcore"] / 1e9
+        percent_of_peak = lambda seconds: 100 * flops / seconds / 1e9 / peak_gflops if peak_gflops else float("nan")  # noqa: E731
         table.rows.append([
-            batch_size, best["mlpcore"], best["numpy"], best["torch"], best["mlpcore"] / best["numpy"],
-            best["mlpcore"] / best["torch"], gflops, 100 * gflops / peak_gflops if peak_gflops else float("nan"),
+            batch_size, best["mlpcore"], best["numpy"], best["torch"], best["products"],
+            best["mlpcore"] / best["numpy"], best["mlpcore"] / best["torch"], best["products"] / best["torch"],
+            flops / best["mlpcore"] / 1e9, percent_of_peak(best["mlpcore"]), percent_of_peak(best["products"]),
             ", ".join(spread),
         ])
     if not rounds["torch"][0]:
         table.notes.append("PyTorch is not installed: its column is empty (install a CPU build of torch into .venv to fill it)")
     table.notes.append(f"FLOPs per epoch (matrix products only): {flops / 1e9:.1f} GFLOP; each implementation runs in its own process")
+    table.notes.append("products only: the same gathered batches and matrix products with nothing element-wise "
+                       "between them, the floor for any implementation on this BLAS")
     return table
 
 
 def main(argv=None) -> None:
     """Worker entry point: time one implementation and print ``{batch: seconds}`` as JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("implementation", choices=("mlpcore", "numpy", "torch"))
+    parser.add_argument("implementation", choices=IMPLEMENTATIONS)
     parser.add_argument("--batches", type=int, nargs="+", default=BATCH_SIZES)
     parser.add_argument("--samples", type=int, default=N_SAMPLES)
     parser.add_argument("--device", default="cpu")

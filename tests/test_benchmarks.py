@@ -57,6 +57,23 @@ def test_plain_numpy_script_trains_like_mlpcore():
         np.testing.assert_allclose(params[name], model.params[name], rtol=1e-4, atol=1e-6)
 
 
+def test_products_only_floor_does_the_training_products_and_leaves_the_weights_alone():
+    X, _ = throughput.synthetic_data(100, 784, 10)
+    params = {k: np.array(v) for k, v in mlpcore.MLP(throughput.LAYERS, seed=0).params.items()}
+    before = {k: v.copy() for k, v in params.items()}
+    products = []
+
+    class Counting(np.ndarray):  # counts the FLOPs of every matrix product on the gathered batches
+        def __matmul__(self, other):
+            products.append(2 * self.shape[0] * self.shape[1] * other.shape[1])
+            return np.matmul(np.asarray(self), np.asarray(other)).view(Counting)
+
+    throughput.products_only_epoch(X.view(Counting), params, 32, np.random.default_rng(0))
+    assert sum(products) == common.training_flops(throughput.LAYERS, 100)
+    for name in params:
+        np.testing.assert_array_equal(params[name], before[name])
+
+
 def test_required_memory_counts_data_params_grads_and_one_batch():
     need = memory.required_bytes(n_samples=10, batch_size=2)
     assert need["data"] == 10 * 784 * 4 + 10 * 8
