@@ -313,7 +313,7 @@ class MLP:
                 loss_sum = 0.0
                 correct = 0  # stays on the device until the epoch ends: one wait for the GPU less per batch
                 for start in range(0, n, batch_size):
-                    rows = order[start : start + batch_size]
+                    rows = order[start : min(start + batch_size, n)]  # the array API allows no slice past the end
                     X_batch, y_batch = self.xp.take(X, rows, axis=0), self.xp.take(y, rows, axis=0)
                     loss, grads, logits = self._loss_grads_logits(X_batch, y_batch, l2, dropout)
                     if not math.isfinite(loss):  # checked before the step, so the weights stay usable

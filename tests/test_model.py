@@ -150,6 +150,22 @@ def test_history_reports_the_loss_and_accuracy_before_each_step(rng):
     assert isinstance(history["accuracy"][0], float)
 
 
+def test_fit_on_every_backend_matches_numpy_with_a_short_last_batch(xp, rng):
+    # 30 rows in batches of 8: the last batch has 6 rows.
+    X, y = small_problem(rng, batch=30)
+    start = MLP([4, 6, 3], dtype="float64").params
+    reference = MLP.from_params({name: value.copy() for name, value in start.items()}, seed=1)
+    model = MLP.from_params({name: to_xp(xp, value.copy()) for name, value in start.items()}, seed=1)  # the same shuffles
+    settings = dict(epochs=2, batch_size=8, progress=False)
+    expected = reference.fit(X, y, validation_data=(X, y), optimizer=optim.Momentum(0.05), **settings)
+    history = model.fit(to_xp(xp, X), to_xp(xp, y), validation_data=(to_xp(xp, X), to_xp(xp, y)),
+                        optimizer=optim.Momentum(0.05), **settings)
+    for key in expected:
+        np.testing.assert_allclose(history[key], expected[key], rtol=1e-9)
+    for name in reference.params:
+        assert_close(model.params[name], reference.params[name], rtol=1e-9, atol=1e-12)
+
+
 def test_l2_keeps_weights_smaller(rng):
     X, y = small_problem(rng, batch=60)
     norms = []
