@@ -46,7 +46,7 @@ def run(quick: bool = False) -> Table:
             X_gpu, y_gpu = backend.to_device(X, "gpu"), backend.to_device(y, "gpu")
             t_gpu = _seconds(lambda: gpu_model.fit(X_gpu, y_gpu, epochs=1, batch_size=batch_size,
                                                    optimizer=optim.SGD(LEARNING_RATE), progress=False))
-            cpu_model = mlpcore.MLP(layer_sizes, seed=0)
+            cpu_model = mlpcore.MLP(layer_sizes, seed=0, device="cpu")  # not MLPCORE_DEVICE
             t_cpu = _seconds(lambda: cpu_model.fit(X, y, epochs=1, batch_size=batch_size,
                                                    optimizer=optim.SGD(LEARNING_RATE), progress=False))
             torch_epoch = torch_runner(X, y, batch_size, layer_sizes, device="cuda")

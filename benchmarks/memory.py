@@ -22,7 +22,7 @@ import mlpcore
 from mlpcore import optim
 
 from .common import Table
-from .throughput import LAYERS, N_SAMPLES, plain_numpy_epoch, synthetic_data
+from .throughput import LAYERS, N_SAMPLES, plain_numpy_epoch, starting_params, synthetic_data
 
 BATCH_SIZES = [128, 512]
 
@@ -40,11 +40,11 @@ def measure(implementation: str, n_samples: int, batch_size: int) -> dict:
     tracemalloc.start()
     X, y = synthetic_data(n_samples, LAYERS[0], LAYERS[-1])
     if implementation == "mlpcore":
-        model = mlpcore.MLP(LAYERS, seed=0)
+        model = mlpcore.MLP(LAYERS, seed=0, device="cpu")  # tracemalloc sees host memory only
         tracemalloc.reset_peak()
         model.fit(X, y, epochs=1, batch_size=batch_size, optimizer=optim.SGD(0.01), progress=False)
     else:
-        params = {name: np.array(value) for name, value in mlpcore.MLP(LAYERS, seed=0).params.items()}
+        params = starting_params()
         tracemalloc.reset_peak()
         plain_numpy_epoch(X, y, params, batch_size, 0.01, np.random.default_rng(0))
     _, peak = tracemalloc.get_traced_memory()

@@ -128,30 +128,37 @@ def torch_runner(X, y, batch_size, layer_sizes=LAYERS, device="cpu"):
     return epoch
 
 
-def epoch_runner(implementation: str, X, y, batch_size: int, device: str = "cpu"):
-    """A function that trains one epoch with ``implementation``, or None if it is unavailable."""
+def starting_params(layer_sizes=LAYERS) -> dict:
+    """mlpcore's initial weights for ``layer_sizes`` as NumPy arrays, for the runs that are not mlpcore.
+
+    ``device="cpu"`` is explicit: this benchmark compares CPU implementations, and
+    ``MLPCORE_DEVICE=gpu`` in the environment must not move any of them to a GPU.
+    """
+    return {name: np.array(value) for name, value in mlpcore.MLP(layer_sizes, seed=0, device="cpu").params.items()}
+
+
+def epoch_runner(implementation: str, X, y, batch_size: int):
+    """A function that trains one epoch on the CPU with ``implementation``, or None if it is unavailable."""
     if implementation == "mlpcore":
-        model = mlpcore.MLP(LAYERS, seed=0, device=device)
+        model = mlpcore.MLP(LAYERS, seed=0, device="cpu")
         return lambda: model.fit(X, y, epochs=1, batch_size=batch_size, optimizer=optim.SGD(LEARNING_RATE), progress=False)
     if implementation == "numpy":
-        params = {name: np.array(value) for name, value in mlpcore.MLP(LAYERS, seed=0).params.items()}
-        rng = np.random.default_rng(0)
+        params, rng = starting_params(), np.random.default_rng(0)
         return lambda: plain_numpy_epoch(X, y, params, batch_size, LEARNING_RATE, rng)
     if implementation == "products":
-        params = {name: np.array(value) for name, value in mlpcore.MLP(LAYERS, seed=0).params.items()}
-        rng = np.random.default_rng(0)
+        params, rng = starting_params(), np.random.default_rng(0)
         return lambda: products_only_epoch(X, params, batch_size, rng)
     if implementation == "torch":
         return torch_runner(X, y, batch_size)
     raise ValueError(f"unknown implementation {implementation!r}")
 
 
-def measure(implementation: str, batch_sizes, n_samples: int, device: str = "cpu", epochs: int = 2) -> dict:
+def measure(implementation: str, batch_sizes, n_samples: int, epochs: int = 2) -> dict:
     """Best seconds for one epoch at each batch size (after a warm-up epoch); {} if unavailable."""
     X, y = synthetic_data(n_samples, LAYERS[0], LAYERS[-1])
     seconds = {}
     for batch_size in batch_sizes:
-        epoch = epoch_runner(implementation, X, y, batch_size, device)
+        epoch = epoch_runner(implementation, X, y, batch_size)
         if epoch is None:
             return {}
         epoch()  # warm-up: thread pools, caches, first allocations
@@ -164,9 +171,9 @@ def measure(implementation: str, batch_sizes, n_samples: int, device: str = "cpu
     return seconds
 
 
-def measure_in_subprocess(implementation: str, batch_sizes, n_samples: int, device: str = "cpu") -> dict:
+def measure_in_subprocess(implementation: str, batch_sizes, n_samples: int) -> dict:
     command = [sys.executable, "-m", "benchmarks.throughput", implementation, "--samples", str(n_samples),
-               "--device", device, "--batches", *map(str, batch_sizes)]
+               "--batches", *map(str, batch_sizes)]
     done = subprocess.run(command, capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr}")
@@ -216,9 +223,8 @@ def main(argv=None) -> None:
     parser.add_argument("implementation", choices=IMPLEMENTATIONS)
     parser.add_argument("--batches", type=int, nargs="+", default=BATCH_SIZES)
     parser.add_argument("--samples", type=int, default=N_SAMPLES)
-    parser.add_argument("--device", default="cpu")
     args = parser.parse_args(argv)
-    print(json.dumps(measure(args.implementation, args.batches, args.samples, args.device)))
+    print(json.dumps(measure(args.implementation, args.batches, args.samples)))
 
 
 if __name__ == "__main__":

@@ -32,6 +32,15 @@ def load_namespace(name):
     return xp
 
 
+@pytest.fixture(autouse=True)
+def _default_device(monkeypatch):
+    """Every test starts from the default device, the CPU, whatever MLPCORE_DEVICE the shell has set.
+
+    Tests that are about the variable set it themselves; tests of the GPU ask for it by name.
+    """
+    monkeypatch.delenv(backend.DEVICE_ENV_VAR, raising=False)
+
+
 @pytest.fixture(params=NAMESPACES)
 def xp(request):
     """The array namespace under test."""

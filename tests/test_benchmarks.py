@@ -50,7 +50,7 @@ def test_plain_numpy_script_trains_like_mlpcore():
     # One full-batch epoch: the row order does not matter, so both must reach the same weights.
     X, y = throughput.synthetic_data(64, 784, 10)
     model = mlpcore.MLP(throughput.LAYERS, seed=0)
-    params = {k: np.array(v) for k, v in model.params.items()}
+    params = throughput.starting_params()
     model.fit(X, y, epochs=1, batch_size=64, optimizer=optim.SGD(0.1), progress=False)
     throughput.plain_numpy_epoch(X, y, params, 64, 0.1, np.random.default_rng(0))
     for name in params:
@@ -59,7 +59,7 @@ def test_plain_numpy_script_trains_like_mlpcore():
 
 def test_products_only_floor_does_the_training_products_and_leaves_the_weights_alone():
     X, _ = throughput.synthetic_data(100, 784, 10)
-    params = {k: np.array(v) for k, v in mlpcore.MLP(throughput.LAYERS, seed=0).params.items()}
+    params = throughput.starting_params()
     before = {k: v.copy() for k, v in params.items()}
     products = []
 
@@ -72,6 +72,18 @@ def test_products_only_floor_does_the_training_products_and_leaves_the_weights_a
     assert sum(products) == common.training_flops(throughput.LAYERS, 100)
     for name in params:
         np.testing.assert_array_equal(params[name], before[name])
+
+
+def test_cpu_runs_stay_on_the_cpu_when_the_environment_asks_for_a_gpu(monkeypatch):
+    # MLPCORE_DEVICE is how a user sends their own models to a GPU; the CPU columns must not follow it
+    # (here, with no GPU, a model that followed it would raise; on a GPU machine it would time the GPU).
+    monkeypatch.setenv("MLPCORE_DEVICE", "gpu")
+    X, y = throughput.synthetic_data(64, 784, 10)
+    params = throughput.starting_params()
+    assert all(type(value) is np.ndarray for value in params.values())
+    for implementation in ("mlpcore", "numpy", "products"):
+        throughput.epoch_runner(implementation, X, y, 32)()
+    assert memory.measure("mlpcore", n_samples=64, batch_size=32)["peak_traced"] > 0
 
 
 def test_required_memory_counts_data_params_grads_and_one_batch():
