@@ -365,6 +365,24 @@ class _MomentumUphill(MomentumPlain):
             params[name] += self.lr * self.velocity[name]
 
 
+class _SGDScalesTheGradients(SGDInPlace):
+    def step(self, params, grads):
+        for name, g in grads.items():
+            g *= self.lr  # changes the caller's gradients
+            params[name] -= g
+
+
+class _MomentumKeepsTheGradient(MomentumPlain):
+    def step(self, params, grads):
+        for name, g in grads.items():
+            if name not in self.velocity:
+                self.velocity[name] = g  # the caller's array, updated in place from the next step on
+            else:
+                self.velocity[name] *= self.beta
+                self.velocity[name] += g
+            params[name] -= self.lr * self.velocity[name]
+
+
 class _SGDUphill(SGDInPlace):
     def step(self, params, grads):
         for name, g in grads.items():
@@ -433,6 +451,7 @@ MISTAKES = {
         (lambda Z: Z - np.log(np.exp(Z - Z.max(1, keepdims=True)).sum(1, keepdims=True)), "from Z itself"),
         (lambda Z: np.log(np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True)), "not finite for large scores"),
         (lambda Z: log_softmax_plain(Z.T).T, "wrong axis"),
+        (lambda Z: Z - Z.max() - np.log(np.exp(Z - Z.max()).sum(axis=1, keepdims=True)), "maximum of the whole matrix"),
     ],
     "one_hot": [
         (lambda y, n: _rows(y, n), "sets whole rows"),
@@ -464,16 +483,18 @@ MISTAKES = {
         (lambda n_in, n_out, rng: rng.standard_normal((n_in, n_out)) * math.sqrt(1 / n_in), "the factor 2"),
         (lambda n_in, n_out, rng: rng.standard_normal((n_in, n_out)) * math.sqrt(2 / n_out), "not n_out"),
         (_global_state_he, "not from np.random"),
+        (lambda n_in, n_out, rng: he_normal(n_in, n_out, np.random.default_rng(0)), "rng argument was not used"),
     ],
     "dropout_forward": [
         (_dropout_no_rescale, "no rescaling"),
         (_dropout_times_keep, "instead of dividing"),
         (_dropout_inverted_mask, "the mask is inverted"),
+        (lambda A, p_drop, rng: dropout_forward_plain(A, p_drop, np.random.default_rng(0)), "rng argument was not used"),
     ],
     "SGD": [(_SGDUphill, "against the gradient"), (_SGDNoLr, "learning rate is missing"),
-            (_SGDWeightsOnly, "biases must be updated")],
+            (_SGDWeightsOnly, "biases must be updated"), (_SGDScalesTheGradients, "changed its input grads['W1'] in step 1")],
     "Momentum": [(_MomentumEMA, "without the (1 - beta) factor"), (_MomentumForgetful, "must persist"),
-                 (_MomentumUphill, "against the velocity")],
+                 (_MomentumUphill, "against the velocity"), (_MomentumKeepsTheGradient, "changed its input grads['W1'] in step 1")],
     "Adam": [(_AdamNoCorrection, "no bias correction"), (_AdamTPerParameter, "once per parameter"),
              (_AdamNotSquared, "squared gradients")],
 }

@@ -229,6 +229,14 @@ def _forgets_to_restore(f, x, eps=1e-6):
     return grad
 
 
+def _sce_shifted_by_the_matrix_maximum(logits, y):
+    shifted = logits - logits.max()
+    log_P = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    Y = np.zeros_like(logits)
+    Y[np.arange(len(y)), y] = 1
+    return float(-np.mean(log_P[np.arange(len(y)), y])), (np.exp(log_P) - Y) / len(y)
+
+
 def _dense_forward_transposed(X, W, b):
     return np.dot(W.T, X.T) + b[:, None]
 
@@ -239,13 +247,18 @@ MISTAKES = {
              (lambda Z: np.abs(Z), "absolute value")],
     "sigmoid": [(lambda Z: 1 / (1 + np.exp(Z)), "sign in the exponent"),
                 (lambda Z: np.tanh(Z), "tanh is a different function"),
-                (lambda Z: 1 / np.exp(-Z), "the 1 + is missing")],
+                (lambda Z: 1 / np.exp(-Z), "the 1 + is missing"),
+                # right values, by way of exp(1000) = inf: the exercise is about not overflowing
+                (lambda Z: 1 / (1 + np.exp(-Z)), "exp overflowed"),
+                (lambda Z: np.where(Z >= 0, 1 / (1 + np.exp(-Z)), np.exp(Z) / (1 + np.exp(Z))), "exp overflowed")],
     "tanh": [(lambda Z: 1 / (1 + np.exp(-Z)), "that is the sigmoid"),
              (lambda Z: 2 / (1 + np.exp(-Z)) - 1, "2 * sigmoid(2 Z) - 1"),
-             (lambda Z: (np.exp(Z) - np.exp(-Z)) / 2, "that is sinh(Z)")],
+             (lambda Z: (np.exp(Z) - np.exp(-Z)) / 2, "that is sinh(Z)"),
+             (lambda Z: (np.exp(Z) - np.exp(-Z)) / (np.exp(Z) + np.exp(-Z)), "exp overflowed")],
     "softmax": [(lambda Z: np.exp(Z) / np.exp(Z).sum(axis=0), "wrong axis"),
                 (_softmax_unshifted, "max shift"),
-                (lambda Z: np.exp(Z - Z.max()) / np.exp(Z - Z.max()).sum(), "sum of the whole matrix")],
+                (lambda Z: np.exp(Z - Z.max()) / np.exp(Z - Z.max()).sum(), "sum of the whole matrix"),
+                (lambda Z: np.exp(Z - Z.max()) / np.exp(Z - Z.max()).sum(axis=1, keepdims=True), "maximum of the whole matrix")],
     "relu_backward": [(lambda dA, Z: (Z > 0).astype(dA.dtype), "without multiplying by dA"),
                       (lambda dA, Z: dA * Z, "multiplied by Z"),
                       (lambda dA, Z: dA * np.maximum(Z, 0), "multiplied by relu(Z)")],
@@ -274,6 +287,7 @@ MISTAKES = {
                       (lambda P, y: float(-np.mean(np.log(P[y]))), "P[y] picks whole rows")],
     "softmax_cross_entropy": [(_sce_no_batch_division, "not divided by the batch size"),
                               (_sce_unshifted, "max shift"),
+                              (_sce_shifted_by_the_matrix_maximum, "maximum of the whole matrix"),
                               (lambda z, y: (lambda r: (r[0], -r[1]))(softmax_cross_entropy_plain(z, y)), "sign of dlogits")],
     "l2_penalty": [(lambda p, lam: lam * sum(np.sum(v**2) for k, v in p.items() if k.startswith("W")), "factor 1/2 is missing"),
                    (lambda p, lam: 0.5 * lam * sum(np.sum(v**2) for v in p.values()), "biases were penalised"),

@@ -77,6 +77,10 @@ def check(name: str, fn, hidden: bool = False) -> None:
         except Exception as exc:
             if guard.refusals != refusals_before:
                 raise ReferenceUsed(name, "your function called mlpcore's own answer.") from None
+            if isinstance(exc, FloatingPointError) and exercise.overflow_hint:
+                raise ExerciseFailed(
+                    name, "wrong", f"{where}: your function overflowed ({exc}).\nLikely mistake: {exercise.overflow_hint}."
+                ) from None
             raise ExerciseFailed(
                 name, "error", f"{where}: your function raised {type(exc).__name__}: {exc}{_hint(exercise, fn, cases)}"
             ) from None
@@ -92,7 +96,8 @@ def check(name: str, fn, hidden: bool = False) -> None:
                 "if you nudge entries in place on purpose, put each one back afterwards.",
             )
         if exercise.judge is not None:
-            problem = exercise.judge(output, expected, args, lambda: _run_learner(exercise, fn, copy.deepcopy(args)))
+            problem = exercise.judge(output, expected, args, lambda other=None: _run_learner(
+                exercise, fn, copy.deepcopy(args) if other is None else other))
         else:
             problem = compare_output(output, expected, exercise.outputs)
         if problem:
@@ -130,21 +135,31 @@ def describe(exercise: Exercise, args) -> str:
 
 
 def changed_arguments(exercise: Exercise, before, after) -> str:
-    """The names of array arguments (or arrays in dict arguments) whose values the call changed."""
+    """The names of array arguments (or arrays in dict arguments, or in a list of dicts such as the
+    optimizers' gradients of each step) whose values the call changed."""
     names = exercise.argument_names or list(inspect.signature(exercise.reference).parameters)
     changed = []
     for name, old, new in zip(names, before, after):
-        pairs = [(f"{name}[{key!r}]", old[key], new.get(key)) for key in old] if isinstance(old, dict) else [(name, old, new)]
+        if isinstance(old, dict):
+            pairs = [(f"{name}[{key!r}]", old[key], new.get(key)) for key in old]
+        elif isinstance(old, list) and old and all(isinstance(item, dict) for item in old):
+            pairs = [(f"grads[{key!r}] in step {number}", item[key], new[number - 1].get(key))
+                     for number, item in enumerate(old, start=1) for key in item]
+        else:
+            pairs = [(name, old, new)]
         for label, a, b in pairs:
             if isinstance(a, np.ndarray) and not (isinstance(b, np.ndarray) and np.array_equal(a, b, equal_nan=True)):
                 changed.append(label)
-    return ", ".join(changed)
+    shown = 4
+    return ", ".join(changed[:shown]) + (f" and {len(changed) - shown} more" if len(changed) > shown else "")
 
 
 def _run_learner(exercise: Exercise, fn, args):
     """Call the learner's function with the reference locked away. NumPy's floating-point
-    warnings are silenced: an overflow shows up as inf or NaN, which the check then diagnoses."""
-    with learner_code(), np.errstate(all="ignore"), warnings.catch_warnings():
+    warnings are silenced: an overflow shows up as inf or NaN, which the check then diagnoses.
+    Exercises about avoiding overflow (``overflow_hint``) make an overflow an error instead."""
+    overflow = "raise" if exercise.overflow_hint else "ignore"
+    with learner_code(), np.errstate(all="ignore", over=overflow), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         return _call(exercise, fn, args)
 

@@ -7,10 +7,12 @@ reference's numbers. An answer equal to the reference's passes at once;
 otherwise the statistics must agree within a few standard errors:
 
 * initializers: the standard deviation of the weights (against the reference's
-  over several draws), a mean near zero, and the same weights again from a
-  generator in the same state (the ``rng`` argument, not global state, is used);
+  over several draws), a mean near zero, the same weights again from a
+  generator in the same state (global state is not used), and a generator whose
+  state the call changes (the ``rng`` argument is used, not a generator of the
+  learner's own, which would give the same weights whatever the seed);
 * dropout: a 0/1 mask that keeps about ``1 - p_drop`` of the units, the output
-  ``A * mask / (1 - p_drop)``, and the same mask again from the same generator.
+  ``A * mask / (1 - p_drop)``, and the same two checks of the generator.
 
 Known mistakes are recognised by the same statistics (a spread off by the
 factor the mistake predicts, a mask that keeps ``p_drop`` of the units).
@@ -18,6 +20,7 @@ factor the mistake predicts, a mask that keeps ``p_drop`` of the units).
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -47,6 +50,20 @@ def initializer_cases(with_scale=False):
     return make
 
 
+def _draws_from_the_given_rng(args, again) -> bool:
+    """Whether the learner's function takes its random numbers from the generator it is given
+    (argument 3 in every case here): one that the call leaves in the same state was not used."""
+    rng = np.random.default_rng(20261124)
+    state = rng.bit_generator.state
+    fresh = copy.deepcopy(args)
+    again(fresh[:2] + (rng,) + fresh[3:])
+    return rng.bit_generator.state != state
+
+
+NOT_FROM_RNG = ("the rng argument was not used (its state did not change): take every random number from it, "
+                "e.g. {example}; a generator of your own gives the same {what} whatever the seed")
+
+
 def _spread(array) -> float:
     return float(np.std(as_array(array)))
 
@@ -69,6 +86,8 @@ def judge_initializer(reference):
         if not np.array_equal(as_array(again()), weights):
             return ("two generators in the same state gave different weights: draw from the rng argument "
                     "(rng.standard_normal or rng.normal), not from np.random")
+        if not _draws_from_the_given_rng(args, again):
+            return NOT_FROM_RNG.format(example="rng.standard_normal((n_in, n_out))", what="weights")
         wanted = _reference_spread(reference, args)
         got = _spread(weights)
         if abs(got / wanted - 1) > SPREAD_TOLERANCE:
@@ -123,6 +142,8 @@ def judge_dropout(output, expected, args, again):
     if not np.array_equal(first, mask):
         return ("two generators in the same state gave different masks: draw from the rng argument "
                 "(rng.random), not from np.random")
+    if p_drop > 0 and not _draws_from_the_given_rng(args, again):  # with nothing to drop, no draw is needed
+        return NOT_FROM_RNG.format(example="rng.random(A.shape)", what="mask")
     kept = float(mask.mean())
     spread = math.sqrt(max(p_drop * (1 - p_drop), 1e-12) / mask.size)
     if abs(kept - (1 - p_drop)) > 5 * spread + 1e-12:

@@ -42,12 +42,17 @@ class Exercise:
     # (fn, args) -> output: how a learner's function or class is exercised on one case.
     run: Callable | None = None
     # (output, expected, args, again) -> problem or None, replacing the comparison with the
-    # reference; ``again()`` runs the learner's code once more on a fresh copy of the case.
+    # reference; ``again()`` runs the learner's code once more on a fresh copy of the case, and
+    # ``again(other_args)`` on other arguments.
     judge: Callable | None = None
     # (output, mistaken_output) -> whether a known mistake explains the output.
     match: Callable | None = None
     # Names of the case's arguments in messages (default: the reference's parameter names).
     argument_names: tuple | None = None
+    # For exercises whose point is computing without overflow: the learner's code runs with
+    # NumPy's overflow turned into an error, and this names the mistake. Without it an overflow
+    # can go unseen, because the answer after one may be right (1 / (1 + inf) is 0).
+    overflow_hint: str | None = None
 
 
 # ------------------------------------------------------------------ case makers
@@ -68,7 +73,9 @@ def elementwise_cases(n_arrays, scale=2.0, with_zeros=False, large=None):
             specs += [((7, 2), F64), ((2, 9), F32), ((6, 6), F64)]
         cases = [tuple(_normal(rng, shape, dtype, scale) for _ in range(n_arrays)) for shape, dtype in specs]
         if large is not None:
-            values = np.array([[-large, 0.5, large], [large, large / 2, -1.0]])
+            # Row maxima far apart: shifting by the whole matrix's maximum instead of each row's
+            # leaves the second row with nothing but exp(-1000) = 0.
+            values = np.array([[-large, 0.5, large], [-large, -large / 2, -1.0]])
             cases.append(tuple(values.copy() if i == n_arrays - 1 else _normal(rng, values.shape, F64) for i in range(n_arrays)))
         if with_zeros and hidden:
             arrays = [_normal(rng, (3, 5), F64) for _ in range(n_arrays)]
@@ -106,8 +113,10 @@ def label_cases(kind):
             if kind == "probabilities":
                 scores = activations.softmax(scores)
             cases.append((scores, rng.integers(0, n_classes, batch)))
-        if kind == "logits":  # large scores: exp overflows without the max shift
-            cases.append((np.array([[800.0, 0.0, -800.0], [1.0, 1000.0, 2.0]]), np.array([0, 2])))
+        if kind == "logits":  # large scores: exp overflows without the max shift, and the last row's
+            # maximum is far below the others' (a shift by the whole matrix's maximum leaves it all zeros)
+            cases.append((np.array([[800.0, 0.0, -800.0], [1.0, 1000.0, 2.0], [-1000.0, -999.0, -998.0]]),
+                          np.array([0, 2, 1])))
         return cases
 
     return make
@@ -193,6 +202,28 @@ def _overflowed(args, output):
         return not np.all(np.isfinite(np.asarray(values, dtype=float)))
     except (TypeError, ValueError):
         return False
+
+
+def _shifted_by_the_matrix_maximum(args, output):
+    """Symptom: exactly the rows whose maximum lies so far below the whole matrix's maximum that
+    ``exp(row max - matrix max)`` underflows to 0 came out NaN or infinite (for the fused loss,
+    in dlogits). A shift by each row's own maximum leaves every row with an exp of 1."""
+    Z = np.asarray(args[0])
+    values = output[1] if isinstance(output, tuple) else output
+    try:
+        values = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    if Z.ndim != 2 or values.shape != Z.shape:
+        return False
+    with np.errstate(under="ignore"):
+        far_below = np.exp(Z.max(axis=1) - Z.max()) == 0
+    broken = ~np.isfinite(values).all(axis=1)
+    return bool(broken.any()) and bool(np.array_equal(broken, far_below))
+
+
+MATRIX_MAXIMUM = ("subtracted the maximum of the whole matrix, not each row's: a row whose scores all lie "
+                  "far below it gets exp(...) = 0 everywhere; take the row maxima, .max(axis=1, keepdims=True)")
 
 
 def exact_value(output, expected, args, again) -> str | None:
@@ -286,18 +317,20 @@ FUNCTION_EXERCISES = [
         Mistake("the sign in the exponent: sigmoid is 1 / (1 + exp(-Z))", lambda Z: 1 / (1 + np.exp(Z))),
         Mistake("tanh is a different function: sigmoid's values lie in (0, 1)", lambda Z: np.tanh(Z)),
         Mistake("the 1 + is missing from the denominator: 1 / exp(-Z) is just exp(Z)", lambda Z: np.exp(Z)),
-        Mistake("exp overflows for large |Z|: use exp(-|Z|) in both branches", symptom=_overflowed),
-    )),
-    Exercise("tanh", activations.tanh, elementwise_cases(1), mistakes=(
+    ), overflow_hint="exp overflowed for large |Z| (1 / (1 + inf) happens to give 0, but exp(Z) / (1 + exp(Z)) "
+                     "gives NaN): use e = exp(-|Z|) in both branches"),
+    Exercise("tanh", activations.tanh, elementwise_cases(1, large=1e3), mistakes=(
         Mistake("that is the sigmoid: tanh's values lie in (-1, 1)", lambda Z: _sigmoid(Z)),
         Mistake("tanh(Z) = 2 * sigmoid(2 Z) - 1, not 2 * sigmoid(Z) - 1", lambda Z: 2 * _sigmoid(Z) - 1),
         Mistake("that is sinh(Z): tanh(Z) = sinh(Z) / cosh(Z)", lambda Z: np.sinh(Z)),
-    )),
+    ), overflow_hint="exp overflowed for large |Z|: use np.tanh, or exponentiate only -2|Z| "
+                     "(tanh(Z) = sign(Z) * (1 - exp(-2|Z|)) / (1 + exp(-2|Z|)))"),
     Exercise("softmax", activations.softmax, elementwise_cases(1, large=1e3), mistakes=(
         Mistake("normalised over the wrong axis: each row (axis=1) should sum to 1",
                 lambda Z: np.exp(Z - Z.max(axis=0)) / np.exp(Z - Z.max(axis=0)).sum(axis=0)),
         Mistake("divided by the sum of the whole matrix instead of each row's sum",
                 lambda Z: np.exp(Z - Z.max()) / np.exp(Z - Z.max()).sum()),
+        Mistake(MATRIX_MAXIMUM, symptom=_shifted_by_the_matrix_maximum),
         Mistake("exp overflows without the max shift: subtract each row's maximum first", symptom=_overflowed),
     )),
     Exercise("log_softmax", activations.log_softmax, elementwise_cases(1, large=1e3), outputs=("log_P",), mistakes=(
@@ -307,6 +340,7 @@ FUNCTION_EXERCISES = [
                 lambda Z: _shifted(Z, 0) - np.log(np.exp(_shifted(Z, 0)).sum(axis=0, keepdims=True))),
         Mistake("that is the softmax itself: take its logarithm with the log-sum-exp trick",
                 lambda Z: np.exp(_shifted(Z)) / np.exp(_shifted(Z)).sum(axis=1, keepdims=True)),
+        Mistake(MATRIX_MAXIMUM, symptom=_shifted_by_the_matrix_maximum),
         Mistake("not finite for large scores: np.log(softmax(Z)) underflows to log(0) and an unshifted exp "
                 "overflows; compute Z - m - log(sum(exp(Z - m))) with m the row maximum", symptom=_overflowed),
     )),
@@ -378,6 +412,7 @@ FUNCTION_EXERCISES = [
         Mistake("dlogits is not divided by the batch size: the loss is a mean", lambda z, y: _fused(z, y, len(y))),
         Mistake("dlogits is divided by the batch size twice", lambda z, y: _fused(z, y, 1 / len(y))),
         Mistake("the sign of dlogits is flipped: it is (P - Y) / batch", lambda z, y: _fused(z, y, -1.0)),
+        Mistake(MATRIX_MAXIMUM, symptom=_shifted_by_the_matrix_maximum),
         Mistake("exp overflows without the max shift: subtract each row's maximum before exp", symptom=_overflowed),
     )),
     Exercise("l2_penalty", regularization.l2_penalty, l2_cases, outputs=("the penalty",), mistakes=(
