@@ -32,11 +32,18 @@ def _describe(value) -> str:
     return f"{type(value).__name__} ({where})"
 
 
+# The namespace of each array type seen so far (CuPy's, array-api-strict's): array-api-compat's
+# lookup costs tens of microseconds, as much as a small layer's work on a GPU, and the model asks
+# for every layer of every batch. The namespace depends on the type alone, so one lookup per type.
+_namespace_by_type: dict = {}
+
+
 def namespace_of(*arrays, names=None):
     """The array namespace shared by ``arrays`` (``None`` entries are skipped).
 
-    NumPy arrays take a fast path (one type check each) because the model calls
-    this for every layer of every batch.
+    NumPy arrays take a fast path (one type check each), and other array types
+    a cached one after their first call, because the model calls this for
+    every layer of every batch.
 
     Raises
     ------
@@ -50,19 +57,25 @@ def namespace_of(*arrays, names=None):
     else:
         return _compat_numpy
     present = [a for a in arrays if a is not None]
+    kinds = {type(a) for a in present}
+    if len(kinds) == 1 and (known := _namespace_by_type.get(next(iter(kinds)))) is not None:
+        return known
     labels = list(names) if names is not None else [f"argument {i + 1}" for i in range(len(arrays))]
     labelled = [(label, a) for label, a in zip(labels, arrays) if a is not None]
     for label, a in labelled:
         if not array_api_compat.is_array_api_obj(a):
             raise TypeError(f"{label} should be an array (NumPy, CuPy or array-api), but got {_describe(a)}.")
     try:
-        return array_api_compat.array_namespace(*present)
+        xp = array_api_compat.array_namespace(*present)
     except TypeError:
         listing = ", ".join(f"{label} is {_describe(a)}" for label, a in labelled)
         raise TypeError(
             f"These arrays live in different places: {listing}. Put them on one device first, "
             "e.g. with mlpcore.backend.to_device(array, 'cpu') or to_device(array, 'gpu')."
         ) from None
+    if len(kinds) == 1:
+        _namespace_by_type[kinds.pop()] = xp
+    return xp
 
 
 def to_numpy(x) -> np.ndarray:

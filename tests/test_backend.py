@@ -18,6 +18,22 @@ def test_strict_arrays_keep_their_namespace():
     assert backend.namespace_of(strict.ones(2)) is strict
 
 
+def test_a_namespace_found_once_is_reused_and_mixing_is_still_refused(monkeypatch):
+    import array_api_strict as strict
+
+    lookups = []
+    real_lookup = backend.array_api_compat.array_namespace
+    monkeypatch.setattr(backend, "_namespace_by_type", {})
+    monkeypatch.setattr(backend.array_api_compat, "array_namespace", lambda *a: lookups.append(a) or real_lookup(*a))
+    X, W = strict.ones((2, 3)), strict.ones((3, 2))
+    assert backend.namespace_of(X, W) is strict and backend.namespace_of(W, None, X) is strict
+    assert len(lookups) == 1  # the second call came from the cache
+    with pytest.raises(TypeError, match=r"X is Array \(array-api-strict\), W is ndarray \(NumPy, CPU\)"):
+        backend.namespace_of(X, np.ones((3, 2)), names=("X", "W"))
+    with pytest.raises(TypeError, match="W should be an array"):
+        backend.namespace_of(X, [[1.0]], names=("X", "W"))
+
+
 def test_mixing_backends_names_each_argument():
     import array_api_strict as strict
 
