@@ -25,7 +25,9 @@ from .guard import reference
 from .validation import require_positive_number
 
 
-def _require_matching(params, grads) -> None:
+def _require_matching(params, grads, state=None) -> None:
+    """Check ``grads`` (and the optimizer's ``state``, a dict of per-parameter dicts) against
+    ``params`` before anything is updated, so that a mismatch changes nothing."""
     missing = sorted(set(params) - set(grads))
     unknown = sorted(set(grads) - set(params))
     if missing or unknown:
@@ -39,6 +41,14 @@ def _require_matching(params, grads) -> None:
                 f"step: grads[{name!r}] has shape {tuple(grads[name].shape)} but params[{name!r}] "
                 f"has shape {tuple(params[name].shape)}."
             )
+    for kind, held in (state or {}).items():
+        for name in params:
+            if name in held and tuple(held[name].shape) != tuple(params[name].shape):
+                raise ValueError(
+                    f"step: this optimizer holds a {kind} of shape {tuple(held[name].shape)} for {name!r} "
+                    f"from an earlier model, but params[{name!r}] has shape {tuple(params[name].shape)}; "
+                    "give each model an optimizer of its own."
+                )
 
 
 def _require_beta(cls: str, name: str, value) -> float:
@@ -75,7 +85,7 @@ class Momentum:
 
     @reference
     def step(self, params, grads) -> None:
-        _require_matching(params, grads)
+        _require_matching(params, grads, {"velocity": self.velocity})
         for name, g in grads.items():
             if name not in self.velocity:
                 self.velocity[name] = namespace_of(g).zeros_like(g)
@@ -103,7 +113,7 @@ class Adam:
 
     @reference
     def step(self, params, grads) -> None:
-        _require_matching(params, grads)
+        _require_matching(params, grads, {"first moment": self.m})
         self.t += 1
         correction1 = 1.0 - self.beta1**self.t
         correction2 = 1.0 - self.beta2**self.t

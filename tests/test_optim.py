@@ -69,6 +69,19 @@ def test_mismatched_shapes(xp):
         optim.SGD(0.1).step({"W1": xp.ones(2)}, {"W1": xp.ones(3)})
 
 
+@pytest.mark.parametrize("make", [lambda: optim.Momentum(0.1), lambda: optim.Adam(0.1)])
+def test_an_optimizer_reused_on_another_model_is_refused_before_any_update(xp, make):
+    optimizer = make()
+    optimizer.step({"W1": xp.ones((5, 3)), "b1": xp.ones(3)}, {"W1": xp.ones((5, 3)), "b1": xp.ones(3)})
+    other = {"W1": xp.ones((4, 3)), "b1": xp.ones(3)}
+    state_before = repr(vars(optimizer))
+    with pytest.raises(ValueError, match=r"holds a .* of shape \(5, 3\) for 'W1' from an earlier model, "
+                                         r"but params\['W1'\] has shape \(4, 3\)"):
+        optimizer.step(other, {"b1": xp.ones(3), "W1": xp.ones((4, 3))})  # b1 comes first and would match
+    assert_close(other["b1"], np.ones(3))
+    assert repr(vars(optimizer)) == state_before  # Adam's step count did not move either
+
+
 @pytest.mark.parametrize("bad", [0, -0.1, float("nan"), "fast"])
 def test_bad_learning_rate(bad):
     with pytest.raises((ValueError, TypeError), match="SGD: lr should be a"):
