@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from .backend import namespace_of
 from .guard import reference
-from .validation import require_labels, require_ndim, require_same_shape
+from .validation import require_labels, require_ndim, require_nonempty, require_same_shape
 
 
 @reference
@@ -54,6 +54,7 @@ def mse(Y_hat, Y) -> float:
     """
     xp = namespace_of(Y_hat, Y, names=("Y_hat", "Y"))
     require_same_shape("mse", "Y_hat", Y_hat, "Y", Y)
+    require_nonempty("mse", "Y_hat", Y_hat)
     diff = Y_hat - Y
     return float(xp.mean(diff * diff))
 
@@ -88,6 +89,7 @@ def cross_entropy(P, y) -> float:
     """
     xp = namespace_of(P, y, names=("P", "y"))
     require_ndim("cross_entropy", "P", P, 2, "(batch, n_classes)")
+    require_nonempty("cross_entropy", "P", P)
     require_labels("cross_entropy", xp, y, int(P.shape[0]), int(P.shape[1]))
     p_true = xp.take_along_axis(P, y[:, None], axis=1)  # P[i, y[i]] for every row i
     p_true = xp.clip(p_true, min=xp.finfo(P.dtype).smallest_normal)
@@ -116,6 +118,7 @@ def softmax_cross_entropy(logits, y):
     """
     xp = namespace_of(logits, y, names=("logits", "y"))
     require_ndim("softmax_cross_entropy", "logits", logits, 2, "(batch, n_classes)")
+    require_nonempty("softmax_cross_entropy", "logits", logits)
     require_labels("softmax_cross_entropy", xp, y, int(logits.shape[0]), int(logits.shape[1]))
     return _softmax_cross_entropy(xp, logits, y)
 
@@ -130,14 +133,15 @@ def _softmax_cross_entropy(xp, logits, y):
     shifted = logits - xp.max(logits, axis=1, keepdims=True)
     exp_shifted = xp.exp(shifted)
     sums = xp.sum(exp_shifted, axis=1, keepdims=True)
-    Y = _one_hot(xp, y, n_classes, logits.dtype)
     # log P[i, y_i] = shifted[i, y_i] - log(sums[i]): the log-probability of the
     # true class, without forming a probability that could round to 0 first.
-    # The one-hot rows pick shifted[i, y_i]; the gradient needs them anyway.
+    # (Picking shifted[i, y_i] rather than summing shifted * Y: a score of -inf
+    # elsewhere in the row would make that sum -inf * 0 = NaN.)
     # One float() for the whole loss: on a GPU each float() waits for the device.
-    loss = float(xp.sum(xp.log(sums)) - xp.sum(shifted * Y)) / batch
+    picked = xp.take_along_axis(shifted, y[:, None], axis=1)
+    loss = float(xp.sum(xp.log(sums)) - xp.sum(picked)) / batch
     # (P - Y) / batch, the fused gradient, computed in place on P to save temporaries.
     dlogits = exp_shifted / sums
-    dlogits -= Y
+    dlogits -= _one_hot(xp, y, n_classes, logits.dtype)
     dlogits /= batch
     return loss, dlogits

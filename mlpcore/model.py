@@ -39,6 +39,7 @@ from .validation import (
     require_finite,
     require_labels,
     require_ndim,
+    require_nonempty,
     require_positive_number,
     require_probability,
 )
@@ -164,10 +165,15 @@ class MLP:
         backend.namespace_of(a, self.params["W1"], names=("the input", "the model's W1"))
         return a, came_as_numpy
 
-    def _inputs(self, X, fn):
-        """``X`` checked and on the model's device and dtype, plus whether it came as NumPy."""
+    def _inputs(self, X, fn, allow_empty=False):
+        """``X`` checked and on the model's device and dtype, plus whether it came as NumPy.
+
+        Only predictions may have no rows; a loss or accuracy over no samples is undefined.
+        """
         X, came_as_numpy = self._to_model_namespace(X)
         require_ndim(fn, "X", X, 2, "(n_samples, n_features)")
+        if not allow_empty:
+            require_nonempty(fn, "X", X)
         if int(X.shape[1]) != self.layer_sizes[0]:
             raise ValueError(
                 f"{fn}: layer 1 (W1 {tuple(self.params['W1'].shape)}) expects {self.layer_sizes[0]} input features "
@@ -303,6 +309,11 @@ class MLP:
             X_val, _ = self._inputs(X_val, "fit (validation_data)")
             y_val = self._labels(y_val, int(X_val.shape[0]), "fit (validation_data)")
         optimizer = optimizer if optimizer is not None else SGD(0.1)
+        if not callable(getattr(optimizer, "step", None)):
+            raise TypeError(
+                "fit: optimizer should be an optimizer object with a step(params, grads) method, such as "
+                f"mlpcore.optim.Adam(0.001), but got {type(optimizer).__name__} ({optimizer!r})."
+            )
         n = int(X.shape[0])
         n_batches = math.ceil(n / batch_size)
         history = {"loss": [], "accuracy": [], "val_loss": [], "val_accuracy": []}
@@ -357,20 +368,20 @@ class MLP:
 
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, n_classes); rows sum to 1."""
-        X, came_as_numpy = self._inputs(X, "predict_proba")
+        X, came_as_numpy = self._inputs(X, "predict_proba", allow_empty=True)
         logits, _ = self._forward(X)
         return self._output(softmax(logits), came_as_numpy)
 
     def predict(self, X):
         """Most probable class per row, integer array of shape (n_samples,)."""
-        X, came_as_numpy = self._inputs(X, "predict")
+        X, came_as_numpy = self._inputs(X, "predict", allow_empty=True)
         logits, _ = self._forward(X)
         return self._output(self.xp.argmax(logits, axis=1), came_as_numpy)
 
     def hidden_activations(self, X):
         """``{"layer 1": A1, ...}``: each hidden layer's activation for ``X``, as NumPy arrays
         (for plots such as :func:`mlpcore.plots.plot_activation_histograms`)."""
-        X, _ = self._inputs(X, "hidden_activations")
+        X, _ = self._inputs(X, "hidden_activations", allow_empty=True)
         _, cache = self._forward(X)
         return {f"layer {i}": backend.to_numpy(A_hidden) for i, (_, _, A_hidden, _) in enumerate(cache[:-1], start=1)}
 

@@ -23,6 +23,12 @@ def require_ndim(fn: str, name: str, array, ndim: int, meaning: str) -> None:
         raise ValueError(f"{fn}: {name} should be a {ndim}-D array {meaning}, but got shape {shape_of(array)}.{hint}")
 
 
+def require_nonempty(fn: str, name: str, array) -> None:
+    """``array`` must hold at least one row: a mean over no samples is undefined (0 / 0)."""
+    if array.ndim >= 1 and int(array.shape[0]) == 0:
+        raise ValueError(f"{fn}: {name} should hold at least one sample, but got shape {shape_of(array)}.")
+
+
 def require_same_shape(fn: str, name_a: str, a, name_b: str, b) -> None:
     """Two arrays that combine element by element must agree exactly.
 

@@ -41,6 +41,21 @@ def test_fused_loss_equals_softmax_then_cross_entropy(xp, rng):
     assert_close(dlogits, expected, atol=1e-14)
 
 
+def test_fused_loss_with_a_score_of_minus_infinity_is_finite(xp):
+    # shifted * one_hot would give -inf * 0 = NaN in the sum; picking the true class does not
+    loss, dlogits = losses.softmax_cross_entropy(to_xp(xp, [[0.0, -np.inf, 1.0]]), to_xp(xp, [2]))
+    assert loss == pytest.approx(np.log(1 + np.exp(-1.0)))
+    assert_close(dlogits, [[1 / (1 + np.e), 0.0, -1 / (1 + np.e)]])  # P - Y, with P = (1, 0, e) / (1 + e)
+
+
+@pytest.mark.parametrize("fn", ["mse", "cross_entropy", "softmax_cross_entropy"])
+def test_a_mean_over_no_samples_is_refused(xp, fn):
+    empty = xp.zeros((0, 3))
+    args = (empty, xp.zeros((0, 3))) if fn == "mse" else (empty, xp.zeros((0,), dtype=xp.int64))
+    with pytest.raises(ValueError, match=rf"{fn}: .* should hold at least one sample, but got shape \(0, 3\)"):
+        getattr(losses, fn)(*args)
+
+
 def test_fused_loss_keeps_float32(xp):
     logits = xp.asarray(np.zeros((3, 5), dtype=np.float32))
     loss, dlogits = losses.softmax_cross_entropy(logits, to_xp(xp, [0, 1, 4]))

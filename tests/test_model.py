@@ -276,7 +276,24 @@ def test_bad_fit_arguments(rng):
         model.fit(X, y, dropout=1, progress=False)
     with pytest.raises(ValueError, match=r"^fit: l2 should be"):
         model.fit(X, y, l2=-0.1, progress=False)
+    empty = (np.zeros((0, 4), np.float32), np.zeros(0, np.int64))
+    with pytest.raises(ValueError, match=r"^fit \(validation_data\): X should hold at least one sample, but got shape \(0, 4\)"):
+        model.fit(X, y, validation_data=empty, progress=False)
+    with pytest.raises(TypeError, match=r"^fit: optimizer should be an optimizer object .* but got str \('adam'\)"):
+        model.fit(X, y, optimizer="adam", progress=False)
     np.testing.assert_array_equal(model.params["W1"], before)  # refused before the first step
+    # ... and before the shuffle: the model's random stream is where a fresh model's is
+    assert model.fit(X, y, epochs=1, progress=False) == MLP([4, 3]).fit(X, y, epochs=1, progress=False)
+
+
+def test_a_loss_over_no_samples_is_refused_but_predicting_none_is_fine():
+    model, empty = MLP([4, 3]), np.zeros((0, 4), np.float32)
+    for call in (lambda: model.evaluate(empty, np.zeros(0, np.int64)),
+                 lambda: model.loss_and_grads(empty, np.zeros(0, np.int64)),
+                 lambda: model.fit(empty, np.zeros(0, np.int64), progress=False)):
+        with pytest.raises(ValueError, match=r"X should hold at least one sample, but got shape \(0, 4\)"):
+            call()
+    assert model.predict(empty).shape == (0,) and model.predict_proba(empty).shape == (0, 3)
 
 
 def test_params_that_do_not_chain_up():
