@@ -50,6 +50,10 @@ def _load_dataset(args):
 
 
 def train(args) -> int:
+    # Checked before training, so that a run is never lost to a typo in where to write it.
+    for option, path in (("--save", args.save), ("--plot", args.plot)):
+        if path and not Path(path).expanduser().resolve().parent.is_dir():
+            raise FileNotFoundError(f"{option} {path}: the folder {Path(path).parent} does not exist; create it first.")
     X_train, X_test, y_train, y_test = _load_dataset(args)
     n_classes = int(max(y_train.max(), y_test.max())) + 1
     sizes = [X_train.shape[1], *args.hidden, n_classes]
@@ -94,7 +98,8 @@ def _positive_int(text):
 def _add_training_options(parser):
     parser.add_argument("--dataset", choices=DATASETS, default="digits")
     parser.add_argument("--hidden", type=_positive_int, nargs="*", default=[128, 64],
-                        metavar="N", help="hidden layer sizes, e.g. --hidden 128 64 (default: %(default)s)")
+                        metavar="N", help="hidden layer sizes, e.g. --hidden 128 64 (default: %(default)s); "
+                                          "--hidden alone gives none, a softmax regression")
     parser.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu")
     parser.add_argument("--init", choices=sorted(INITIALIZERS), default="he")
     parser.add_argument("--epochs", type=_positive_int, default=30)
@@ -155,7 +160,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args) if hasattr(args, "run") else train(args)
-    except (ValueError, TypeError, FileNotFoundError, RuntimeError, FloatingPointError) as exc:
+    except (ValueError, TypeError, OSError, RuntimeError, FloatingPointError) as exc:
         print(f"mlpcore {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

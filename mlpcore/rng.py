@@ -21,6 +21,8 @@ def as_generator(seed_or_rng=None) -> np.random.Generator:
     if isinstance(seed_or_rng, np.random.Generator):
         return seed_or_rng
     if seed_or_rng is None or (isinstance(seed_or_rng, numbers.Integral) and not isinstance(seed_or_rng, bool)):
+        if seed_or_rng is not None and seed_or_rng < 0:
+            raise ValueError(f"a seed should be a whole number >= 0, but got {seed_or_rng}.")
         return np.random.default_rng(seed_or_rng)
     raise TypeError(
         f"expected a numpy.random.Generator or an integer seed, but got {type(seed_or_rng).__name__} "

@@ -58,6 +58,9 @@ def require_layer_sizes(layer_sizes) -> list[int]:
     """``layer_sizes`` as a list of ints, or a clear error: at least an input and an output size,
     all positive whole numbers, and at least two classes."""
     try:
+        # int() would read "32" as 3 and 2, and True as 1: neither is a layer size
+        if isinstance(layer_sizes, (str, bytes)) or any(isinstance(n, (bool, str, bytes)) for n in layer_sizes):
+            raise TypeError
         sizes = [int(n) for n in layer_sizes]
         whole = all(float(n) == int(n) for n in layer_sizes)
     except (TypeError, ValueError):

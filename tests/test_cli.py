@@ -58,6 +58,20 @@ def test_idx_without_files_is_a_clear_error(capsys):
     assert "needs --train-images and --train-labels" in capsys.readouterr().err
 
 
+def test_a_missing_output_folder_is_refused_before_training(tmp_path, capsys):
+    assert main(["train", "--save", str(tmp_path / "nowhere" / "model.npz")]) == 2
+    captured = capsys.readouterr()
+    assert "--save" in captured.err and "does not exist; create it first" in captured.err
+    assert "trained in" not in captured.out  # nothing was trained, so nothing was lost
+
+
+def test_a_damaged_idx_file_is_a_clear_error(tmp_path, capsys):
+    (tmp_path / "images.gz").write_bytes(gzip.compress(b"\x00\x00\x08\x01\x00\x00\x00\x03abc")[:-6])
+    assert main(["train", "--dataset", "idx", "--train-images", str(tmp_path / "images.gz"),
+                 "--train-labels", str(tmp_path / "images.gz")]) == 2
+    assert "is a damaged gzip file" in capsys.readouterr().err
+
+
 def test_gpu_without_a_gpu_is_a_clear_error(capsys):
     from mlpcore import backend
 

@@ -422,6 +422,15 @@ def test_idx_truncated_data(tmp_path, compress):
         load_idx(cut)
 
 
+def test_idx_damaged_gzip_and_a_folder_are_value_errors(tmp_path):
+    packed = gzip.compress(bytes([0, 0, 0x08, 1, 0, 0, 0, 3, 1, 2, 3]))
+    (tmp_path / "cut.gz").write_bytes(packed[:-6])  # the gzip stream itself is cut short
+    with pytest.raises(ValueError, match=r"cut.gz' is a damaged gzip file .*download it again"):
+        load_idx(tmp_path / "cut.gz")
+    with pytest.raises(ValueError, match="is a folder: give the path of an IDX file"):
+        load_idx(tmp_path)
+
+
 def test_idx_truncated_header(tmp_path):
     path = tmp_path / "short.idx"
     path.write_bytes(bytes([0, 0, 0x08, 3, 0, 0, 0, 2]))

@@ -251,6 +251,7 @@ def test_nan_in_the_data_is_located():
         ({"init": "orthogonal"}, ValueError, "unknown initializer 'orthogonal'"),
         ({"dtype": "float16"}, ValueError, "dtype should be one of"),
         ({"device": "tpu"}, ValueError, "device should be one of 'cpu', 'gpu', 'auto', but got 'tpu'"),
+        ({"seed": -1}, ValueError, "a seed should be a whole number >= 0, but got -1"),
     ],
 )
 def test_bad_settings(kwargs, error, message):
@@ -261,6 +262,13 @@ def test_bad_settings(kwargs, error, message):
 @pytest.mark.parametrize("sizes", [[10], [3, 0, 2], [3, 4, 1], [3, 2.5, 2]])
 def test_bad_layer_sizes(sizes):
     with pytest.raises(ValueError, match="layer_sizes|output layer needs at least 2 units"):
+        MLP(sizes)
+
+
+@pytest.mark.parametrize("sizes", ["32", [3, True, 2], 5])
+def test_layer_sizes_that_int_would_misread_are_refused(sizes):
+    # int() reads "32" as the sizes 3 and 2, and True as 1
+    with pytest.raises(TypeError, match=r"layer_sizes should be a list of whole numbers like \[64, 32, 10\]"):
         MLP(sizes)
 
 

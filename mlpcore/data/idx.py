@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import math
 import os
+import zlib
 
 import numpy as np
 
@@ -52,11 +53,18 @@ def load_idx(path):
         raise TypeError(f"path should be a str or pathlib.Path, but got {type(path).__name__} ({path!r})")
     if not os.path.exists(path):
         raise FileNotFoundError(f"no IDX file at {os.fspath(path)!r}. {_WHERE_TO_GET_DATA}")
+    if os.path.isdir(path):
+        raise ValueError(f"{os.fspath(path)!r} is a folder: give the path of an IDX file, e.g. train-images-idx3-ubyte.gz")
     with open(path, "rb") as f:
         content = f.read()
     # gzip files start with the bytes 1f 8b whatever they are called.
     if content[:2] == b"\x1f\x8b":
-        content = gzip.decompress(content)
+        try:
+            content = gzip.decompress(content)
+        except (EOFError, OSError, zlib.error) as exc:  # cut short, or bytes changed on the way
+            raise ValueError(
+                f"{os.fspath(path)!r} is a damaged gzip file ({exc}); download it again"
+            ) from None
 
     # Header: two zero bytes, the type byte, the number of dimensions.
     if len(content) < 4 or content[:2] != b"\x00\x00" or content[2] not in _IDX_TYPES:
