@@ -7,6 +7,7 @@ tables and gradebook.
 """
 
 import csv
+import copy
 import json
 import os
 import shutil
@@ -69,12 +70,36 @@ def add_bad_submissions(submissions: Path, escape: Path) -> None:
     escaping = (solution_answers(ROOT)["relu"] + "open('notes.txt', 'w').write('in its own folder: fine')\n"
                 + f"open({str(escape)!r}, 'w').write('escaped')\n")
     write(submissions, "wil", solved_with(relu=escaping))  # writes outside its folder
+    # SQLite writes through C: the fence has to watch sqlite3.connect, or the gradebook could be edited.
+    database = escape.with_name("escape.db")
+    writes_sqlite = solution_answers(ROOT)["relu"] + f"import sqlite3\nsqlite3.connect({str(database)!r}).execute('create table t (x)')\n"
+    write(submissions, "sql", solved_with(relu=writes_sqlite))
+    # One line that would pass every later test: check replaced by a function that checks nothing.
+    silenced = solution_answers(ROOT)["dense_forward"] + "check = lambda *args, **kwargs: None\n"
+    write(submissions, "chk", solved_with(dense_forward=silenced, relu="def relu(Z):\n    return Z\n"))
+    # Jupyter keeps nbgrader's metadata on a copied cell; an added cell may carry an id of its own.
+    copied = fill(release, solution_answers(ROOT))
+    relu_tests = next(c for c in copied.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "relu_tests")
+    bonus = nbformat.v4.new_code_cell("print('my own test')", metadata={"nbgrader": {"grade_id": "bonus", "grade": True,
+                                                                                       "points": 5, "solution": False}})
+    pasted = copy.deepcopy(relu_tests)
+    pasted["id"] = "pasted"  # Jupyter gives a pasted cell an id of its own, and keeps the rest
+    copied.cells += [pasted, bonus]
+    write(submissions, "dup", nbformat.writes(copied))
+    # Unpacked from a zip into a folder of its own; and a right notebook beside an old copy deeper down.
+    nested = submissions / "zip" / ASSIGNMENT / "my-work"
+    nested.mkdir(parents=True)
+    (nested / f"{NOTEBOOK}.ipynb").write_text(solved_with(), encoding="utf-8")
+    write(submissions, "two", solved_with())
+    (submissions / "two" / ASSIGNMENT / "zzz").mkdir()
+    (submissions / "two" / ASSIGNMENT / "zzz" / f"{NOTEBOOK}.ipynb").write_text(nbformat.writes(release), encoding="utf-8")
 
 
 EXPECTED = {
     **expected_statuses(),
     "nia": "invalid", "mo": "missing", "una": "missing", "del": "restructured", "ord": "restructured",
     "oz": "crashed", "max": "crashed", "pat": "output_truncated", "wil": "wrote_outside",
+    "sql": "wrote_outside", "chk": "tampered", "dup": "restructured", "zip": "renamed", "two": "ok",
 }
 
 
@@ -179,6 +204,29 @@ def test_writes_outside_the_folder_are_refused_and_reported(graded):
     assert wil["score"] == FULL
 
 
+def test_a_sqlite_write_outside_the_folder_is_refused(graded):
+    assert not (graded["base"] / "escape.db").exists()
+    assert "escape.db" in " ".join(graded["outcomes"]["sql"]["reasons"]) and graded["outcomes"]["sql"]["score"] == FULL
+
+
+def test_rebinding_check_is_undone_before_grading(graded):
+    chk = graded["outcomes"]["chk"]
+    assert "cell dense_forward rebinds check" in " ".join(chk["reasons"])
+    # relu returns Z unchanged: with check silenced it would have passed; graded honestly, it fails
+    assert cells(chk)["relu"]["score"] == 0 and chk["score"] == FULL - POINTS["relu"] - POINTS["forward_pass"]
+
+
+def test_copied_and_unknown_nbgrader_cells_do_not_sink_the_notebook(graded):
+    dup = graded["outcomes"]["dup"]
+    assert dup["score"] == FULL and "relu_tests, bonus" in " ".join(dup["reasons"])
+
+
+def test_the_notebook_is_found_in_a_subfolder_and_the_top_one_wins(graded):
+    assert graded["outcomes"]["zip"]["score"] == FULL
+    assert "in a subfolder, as my-work/forward.ipynb" in graded["outcomes"]["zip"]["reasons"][0]
+    assert graded["outcomes"]["two"]["score"] == FULL  # not the blank copy in zzz/
+
+
 def test_tables_and_gradebook_agree_with_the_outcomes(graded):
     output, outcomes = graded["output"], graded["outcomes"]
     with open(output / "grades.csv", newline="") as handle:
@@ -274,6 +322,12 @@ def test_course_commands_reject_bad_input_clearly(tmp_path, capsys):
     assert main(["grade", ASSIGNMENT, "--submissions", str(tmp_path / "nowhere"), "--output", str(tmp_path / "out"),
                  "--course-root", str(ROOT)]) == 2
     assert "no submissions folder" in capsys.readouterr().err
+    for bad in ("inf", "nan", "0"):
+        with pytest.raises(SystemExit):
+            main(["grade", ASSIGNMENT, "--timeout", bad])
+        assert "should be a positive number" in capsys.readouterr().err
+    assert main(["report", ASSIGNMENT, "--output", str(tmp_path / "never"), "--course-root", str(ROOT)]) == 2
+    assert "nothing graded for 02-forward" in capsys.readouterr().err and not (tmp_path / "never").exists()
     assert main(["release", "--course-root", str(tmp_path)]) == 2
     assert "is not a course root" in capsys.readouterr().err
     (tmp_path / "scratch.ipynb").write_text("print('not a notebook')")
@@ -303,3 +357,14 @@ def test_an_oversized_submission_is_invalid_and_not_copied(graded, monkeypatch):
     assert job["files"] == {} and "nothing over 0.000953674 MB is graded" in job["too_big"]
     result = worker.run_job(job)["outcome"]
     assert result["status"] == "invalid" and result["score"] == 0 and job["too_big"] in result["reasons"][0]
+
+
+def test_an_unreadable_outcome_file_is_skipped_with_its_name(tmp_path, capsys):
+    folder = tmp_path / "outcomes" / ASSIGNMENT
+    folder.mkdir(parents=True)
+    (folder / "ada.json").write_text(json.dumps({"student_id": "ada", "score": 9.0}))
+    (folder / "zz.json").write_bytes(b"SQLite format 3\x00\xdf")  # not text: a student's trick, or a stray file
+    (folder / "yy.json").write_text("[1, 2]")
+    assert load_outcomes(tmp_path, ASSIGNMENT) == [{"student_id": "ada", "score": 9.0}]
+    err = capsys.readouterr().err
+    assert "zz.json: not a readable outcome" in err and "yy.json: not an outcome (a JSON list)" in err

@@ -29,7 +29,7 @@ def course_root(given) -> Path:
 def _positive(kind):
     def parse(text):
         value = kind(text)
-        if value <= 0:
+        if not 0 < value < float("inf"):  # also refuses nan, for which every comparison is false
             raise argparse.ArgumentTypeError(f"should be a positive number, got {text}")
         return value
     return parse
@@ -123,7 +123,10 @@ def run_report(args) -> int:
 
     root = course_root(args.course_root)
     output = args.output or root / "grading"
-    written = write_report(load_outcomes(output, args.assignment), output, args.assignment)
+    outcomes = load_outcomes(output, args.assignment)
+    if not outcomes:
+        raise FileNotFoundError(f"nothing graded for {args.assignment} in {output}: run mlpcore grade first")
+    written = write_report(outcomes, output, args.assignment)
     print(f"report: {written['html']} and {written['png']}")
     return 0
 

@@ -22,13 +22,12 @@ base64 PNG or JPEG data are embedded, and rich HTML outputs are shown by their p
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 from .. import course
 from .execute import CELL_TIMEOUT
-from .outcome import OUTCOME_WORDS, STATUSES
+from .outcome import OUTCOME_WORDS, STATUSES, read_saved
 from .report import escape, fmt, html_page, percent, status_badge, status_rank
 
 HIDDEN_MARKER = "BEGIN HIDDEN TESTS"
@@ -109,7 +108,7 @@ def _load_outcomes(output: Path, assignment: str, students: list[str] | None) ->
     folder = output / "outcomes" / assignment
     paths = sorted(folder.glob("*.json")) if students is None else [folder / f"{student}.json" for student in students]
     # the file's name is the student's folder name: safer as a path component than a field inside the file
-    return [(path.stem, json.loads(path.read_text(encoding="utf-8"))) for path in paths if path.is_file()]
+    return [(path.stem, saved) for path in paths if path.is_file() and (saved := read_saved(path)) is not None]
 
 
 # ---------------------------------------------------------------------------------------------- text

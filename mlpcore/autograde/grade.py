@@ -30,6 +30,7 @@ from pathlib import Path
 
 from .. import course
 from . import gradebook, worker
+from .outcome import read_saved
 
 NBGRADER_EXPORT = "nbgrader-export.csv"
 GRADES_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "reasons", "seconds"]
@@ -70,7 +71,7 @@ def load_outcomes(output: Path, assignment: str | None = None) -> list[dict]:
     """The saved outcomes of one assignment (or of all), by assignment then student."""
     folder = output / "outcomes"
     pattern = f"{assignment}/*.json" if assignment else "*/*.json"
-    return [json.loads(path.read_text()) for path in sorted(folder.glob(pattern))]
+    return [saved for path in sorted(folder.glob(pattern)) if (saved := read_saved(path)) is not None]
 
 
 def write_tables(output: Path) -> None:
@@ -178,7 +179,7 @@ def grade_class(root, assignment: str, submissions, output, workers: int | None 
     todo = []
     for student in students:
         saved = outcome_path(output, assignment, student)
-        if force or not saved.is_file() or json.loads(saved.read_text()).get("fingerprint") != prints[student]:
+        if force or not saved.is_file() or (read_saved(saved) or {}).get("fingerprint") != prints[student]:
             todo.append(student)
 
     if todo:

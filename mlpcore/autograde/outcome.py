@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 from .execute import CELL_TIMEOUT, KERNEL_DIED, NOT_RUN, OUTPUT_TRUNCATED_NOTE
@@ -218,3 +219,17 @@ def unreadable(student: str, assignment: str, release: dict, status: str, reason
         notebooks[name] = {"status": status, "problems": {status: [reason]}, "found_as": None, "score": 0.0,
                            "max_score": sum(cell["max_score"] for cell in cells), "cells": cells}
     return _summary(student, assignment, notebooks, {}, {}, None)
+
+
+def read_saved(path: Path) -> dict | None:
+    """A saved outcome, or None (with a note naming the file) when it cannot be read: one damaged
+    or foreign file in ``outcomes/`` must not stop the tables, the report or the feedback of the class."""
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        print(f"skipped {path}: not a readable outcome ({exc}); grade that student again with --force", file=sys.stderr)
+        return None
+    if not isinstance(saved, dict):
+        print(f"skipped {path}: not an outcome (a JSON {type(saved).__name__})", file=sys.stderr)
+        return None
+    return saved

@@ -13,11 +13,18 @@ work can still be graded, repaired:
   order are put back in it: *restructured*. A learner's own extra cells travel
   with the course cell they follow;
 - a read-only cell (a test) whose nbgrader checksum differs from the release's
-  was edited: *tampered*. nbgrader grades it with the original tests.
+  was edited: *tampered*. nbgrader grades it with the original tests;
+- a cell that rebinds ``check`` or ``check_classifier``, the functions the test
+  cells call (``check = lambda *a: None`` would pass every later test), is
+  *tampered* too: those statements are removed before grading;
+- a copy of a course cell (Jupyter keeps a cell's metadata when it is copied), or
+  a cell with a grade id the course does not have, would make nbgrader refuse the
+  whole notebook: it is graded as the learner's own cell (*restructured*).
 """
 
 from __future__ import annotations
 
+import ast
 import copy
 import json
 from dataclasses import dataclass, field
@@ -75,13 +82,19 @@ def locate_notebooks(folder: Path, expected: list[str], release: dict) -> dict:
 
     ``release`` maps each name to its release notebook, whose grade ids identify a renamed copy.
     """
-    found = {path.stem: path for path in sorted(folder.rglob("*.ipynb"))
-             if path.is_file() and not IGNORED_PARTS.intersection(path.relative_to(folder).parts)}
+    found = {}
+    # Shallowest first, so that forward.ipynb beats a copy in old/forward.ipynb.
+    for path in sorted(folder.rglob("*.ipynb"), key=lambda p: (len(p.relative_to(folder).parts), p)):
+        if path.is_file() and not IGNORED_PARTS.intersection(path.relative_to(folder).parts):
+            found.setdefault(path.stem, path)
     located = {}
     strays = [name for name in found if name not in expected]
     for name in expected:
         problems = NotebookProblems()
-        if name in found and found[name].parent == folder:
+        if name in found:
+            if found[name].parent != folder:  # e.g. unpacked from a zip into a folder of its own
+                problems.found_as = str(found[name].relative_to(folder))
+                problems.add("renamed", f"{name}.ipynb was submitted in a subfolder, as {problems.found_as}")
             located[name] = (found[name], problems)
             continue
         ids = set(grade_ids(release[name]))
@@ -114,15 +127,25 @@ def restore_structure(notebook, release, problems: NotebookProblems):
     release_cells = {cell.metadata["nbgrader"]["grade_id"]: cell for cell in release.cells
                      if "grade_id" in cell.metadata.get("nbgrader", {})}
     order = list(release_cells)
-    leading, groups, seen = [], {}, []
+    leading, groups, seen, demoted = [], {}, [], []
     current = leading
     for cell in notebook.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if grade_id in release_cells and grade_id not in groups:
             current = groups[grade_id] = [cell]
             seen.append(grade_id)
+        elif "nbgrader" in cell.metadata:
+            # A copy of a course cell, or a grade id the course lacks: nbgrader would refuse the
+            # whole notebook, so it becomes a plain cell of the learner's own.
+            demoted.append(grade_id or "a cell without an id")
+            cell = copy.deepcopy(cell)
+            del cell.metadata["nbgrader"]
+            current.append(cell)
         else:
-            current.append(cell)  # the learner's own cell (or an unknown one, which nbgrader ignores)
+            current.append(cell)  # the learner's own cell
+    if demoted:
+        problems.add("restructured", "copies of course cells or cells with unknown grade ids were graded as "
+                                     f"your own cells: {', '.join(demoted)}")
 
     for grade_id, group in groups.items():
         original = release_cells[grade_id]
@@ -131,7 +154,7 @@ def restore_structure(notebook, release, problems: NotebookProblems):
 
     missing = [grade_id for grade_id in order if grade_id not in groups]
     in_order = seen == [grade_id for grade_id in order if grade_id in groups]
-    if not missing and in_order:
+    if not missing and in_order and not demoted:
         return notebook
     if missing:
         answers = [g for g in missing if release_cells[g].metadata["nbgrader"].get("solution")]
@@ -149,6 +172,76 @@ def restore_structure(notebook, release, problems: NotebookProblems):
     for grade_id in order:
         repaired.cells.extend(groups.get(grade_id) or [copy.deepcopy(release_cells[grade_id])])
     return repaired
+
+
+# The functions the test cells call. An answer that rebinds one (check = lambda *a: None) would
+# pass every test after it.
+CHECKERS = frozenset({"check", "check_classifier"})
+
+
+def _rebinds_a_checker(statement: ast.stmt) -> bool:
+    """Whether a top-level statement (anywhere inside it) rebinds or deletes a checker:
+    by assignment, def, class, import, attribute (mlpcore.grading.check = ...), globals()[...]
+    or setattr(..., "check", ...). Importing the real one from mlpcore.grading is fine."""
+    for node in ast.walk(statement):
+        if isinstance(node, ast.Name) and node.id in CHECKERS and isinstance(node.ctx, (ast.Store, ast.Del)):
+            return True
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in CHECKERS:
+            return True
+        if isinstance(node, ast.Attribute) and node.attr in CHECKERS and isinstance(node.ctx, (ast.Store, ast.Del)):
+            return True
+        if (isinstance(node, ast.Subscript) and isinstance(node.ctx, (ast.Store, ast.Del))
+                and isinstance(node.slice, ast.Constant) and node.slice.value in CHECKERS):
+            return True
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("setattr", "delattr")
+                and len(node.args) > 1 and isinstance(node.args[1], ast.Constant) and node.args[1].value in CHECKERS):
+            return True
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            genuine = isinstance(node, ast.ImportFrom) and node.module == "mlpcore.grading"
+            for alias in node.names:
+                bound = alias.asname or alias.name.split(".")[0]
+                if bound in CHECKERS and not (genuine and alias.name == bound):
+                    return True
+    return False
+
+
+def remove_checker_rebinding(notebook, release, problems: NotebookProblems):
+    """The notebook without the top-level statements that rebind a checker, outside the read-only
+    cells (a copy when anything was removed); each removal is recorded as *tampered*."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    locked = {cell.metadata["nbgrader"]["grade_id"] for cell in release.cells
+              if cell.metadata.get("nbgrader", {}).get("locked")}
+    transform = TransformerManager().transform_cell
+    cleaned = None
+    for index, cell in enumerate(notebook.cells):
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.cell_type != "code" or grade_id in locked or not any(name in cell.source for name in CHECKERS):
+            continue
+        lines = cell.source.splitlines()
+        try:
+            python = transform(cell.source)  # IPython's magics become plain calls, line for line
+            tree = ast.parse(python)
+        except SyntaxError:
+            continue  # it fails when it runs anyway
+        statements = [s for s in tree.body if _rebinds_a_checker(s)]
+        if not statements:
+            continue
+        where = f"cell {grade_id}" if grade_id else f"cell {index + 1} (one of your own)"
+        if len(python.splitlines()) != len(lines):  # a cell magic reshaped it: remove the whole cell's code
+            kept = ["# (removed by the grader: this cell rebinds check, which the tests call)"]
+        else:
+            kept = list(lines)
+            for statement in statements:
+                for line in range(statement.lineno - 1, statement.end_lineno):
+                    kept[line] = ""
+                kept[statement.lineno - 1] = "pass  # (removed by the grader: this rebound check, which the tests call)"
+        problems.add("tampered", f"{where} rebinds check, which the test cells call; "
+                                 "those lines were removed before grading")
+        if cleaned is None:
+            cleaned = copy.deepcopy(notebook)
+        cleaned.cells[index].source = "\n".join(kept)
+    return cleaned if cleaned is not None else notebook
 
 
 def _checksum(cell) -> str:

@@ -260,7 +260,7 @@ def grade_folder(folder: Path) -> dict:
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
-    from .submission import NotebookProblems, locate_notebooks, read_notebook, restore_structure
+    from .submission import NotebookProblems, locate_notebooks, read_notebook, remove_checker_rebinding, restore_structure
 
     job = json.loads((folder / "job.json").read_text())
     student, assignment, settings = job["student_id"], job["assignment"], job["settings"]
@@ -293,7 +293,9 @@ def grade_folder(folder: Path) -> dict:
             if notebook is None:
                 found.add("invalid", why)
                 continue
-            nbformat.write(restore_structure(notebook, release[name], found), submitted / f"{name}.ipynb")
+            notebook = restore_structure(notebook, release[name], found)
+            notebook = remove_checker_rebinding(notebook, release[name], found)
+            nbformat.write(notebook, submitted / f"{name}.ipynb")
 
     log = ""
     if any(submitted.glob("*.ipynb")):
