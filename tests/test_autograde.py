@@ -91,6 +91,11 @@ def add_bad_submissions(submissions: Path, escape: Path) -> None:
     nested.mkdir(parents=True)
     (nested / f"{NOTEBOOK}.ipynb").write_text(solved_with(), encoding="utf-8")
     write(submissions, "two", solved_with())
+    write(submissions, "x:y[1]", solved_with())  # ":" splits the kernel's folder lists, "[" is a glob to nbgrader
+    # A display's update replaces its data without going through the output limit's usual path.
+    updated = solution_answers(ROOT)["sigmoid"] + ("from IPython.display import display\n"
+                                                  "display('small', display_id=True).update('y' * 5_000_000)\n")
+    write(submissions, "upd", solved_with(sigmoid=updated))
     (submissions / "two" / ASSIGNMENT / "zzz").mkdir()
     (submissions / "two" / ASSIGNMENT / "zzz" / f"{NOTEBOOK}.ipynb").write_text(nbformat.writes(release), encoding="utf-8")
 
@@ -99,7 +104,8 @@ EXPECTED = {
     **expected_statuses(),
     "nia": "invalid", "mo": "missing", "una": "missing", "del": "restructured", "ord": "restructured",
     "oz": "crashed", "max": "crashed", "pat": "output_truncated", "wil": "wrote_outside",
-    "sql": "wrote_outside", "chk": "tampered", "dup": "restructured", "zip": "renamed", "two": "ok",
+    "sql": "wrote_outside", "chk": "tampered", "dup": "restructured", "zip": "renamed", "two": "ok", "x:y[1]": "ok",
+    "upd": "output_truncated",
 }
 
 
@@ -227,6 +233,30 @@ def test_the_notebook_is_found_in_a_subfolder_and_the_top_one_wins(graded):
     assert graded["outcomes"]["two"]["score"] == FULL  # not the blank copy in zzz/
 
 
+def test_an_updated_display_is_held_to_the_output_limit(graded):
+    assert graded["outcomes"]["upd"]["score"] == FULL
+    assert (graded["output"] / "autograded" / "upd" / ASSIGNMENT / f"{NOTEBOOK}.ipynb").stat().st_size < 2_000_000
+
+
+def test_files_a_submission_writes_come_back_only_within_a_budget(tmp_path, monkeypatch):
+    from mlpcore.autograde import worker
+
+    monkeypatch.setattr(worker, "MAX_AUTOGRADED_BYTES", 100_000)
+    writes = solution_answers(ROOT)["relu"] + "for i in range(3):\n    open(f'junk{i}.bin', 'wb').write(bytes(60_000))\n"
+    write(tmp_path, "ann", solved_with(relu=writes))
+    template, release = gradebook.template(ROOT, ASSIGNMENT)
+    job = worker.make_job("ann", ASSIGNMENT, tmp_path / "ann" / ASSIGNMENT, release, {}, template, {})
+    result = worker.run_job(job)
+    assert result["outcome"]["score"] == FULL
+    junk = [name for name in result["autograded"] if "junk" in name]
+    assert f"ann/{ASSIGNMENT}/{NOTEBOOK}.ipynb" in result["autograded"] and len(junk) == 1  # 60 kB fits, 120 kB not
+
+
+def test_a_student_id_with_colon_and_bracket_is_graded(graded):
+    assert graded["outcomes"]["x:y[1]"]["score"] == FULL
+    assert (graded["output"] / "autograded" / "x:y[1]" / ASSIGNMENT / f"{NOTEBOOK}.ipynb").is_file()
+
+
 def test_tables_and_gradebook_agree_with_the_outcomes(graded):
     output, outcomes = graded["output"], graded["outcomes"]
     with open(output / "grades.csv", newline="") as handle:
@@ -260,8 +290,10 @@ def test_nbgrader_export_reads_the_gradebook(graded):
 def test_rerun_is_idempotent_and_a_new_submission_regrades_only_its_student(graded, capsys):
     submissions, output = graded["submissions"], graded["output"]
     settings = {"cell_timeout": 8, "notebook_timeout": 120.0}
+    shutil.rmtree(output / "feedback" / "ada")  # as if a run had stopped before writing her pages
     again = grade_class(ROOT, ASSIGNMENT, submissions, output, workers=2, settings=settings, progress=False)
     assert again["graded"] == []
+    assert (output / "feedback" / "ada" / ASSIGNMENT / f"{NOTEBOOK}.html").is_file()
     write(submissions, "ben", solved_with())  # ben hands in a finished notebook
     after = grade_class(ROOT, ASSIGNMENT, submissions, output, workers=2, settings=settings, progress=True)
     assert after["graded"] == ["ben"]
@@ -368,3 +400,20 @@ def test_an_unreadable_outcome_file_is_skipped_with_its_name(tmp_path, capsys):
     assert load_outcomes(tmp_path, ASSIGNMENT) == [{"student_id": "ada", "score": 9.0}]
     err = capsys.readouterr().err
     assert "zz.json: not a readable outcome" in err and "yy.json: not an outcome (a JSON list)" in err
+
+
+def test_renamed_notebooks_of_a_two_notebook_assignment_are_told_apart(tmp_path):
+    from mlpcore.autograde.submission import locate_notebooks
+
+    def notebook(*ids):
+        return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("", metadata={"nbgrader": {"grade_id": i}})
+                                               for i in ids])
+
+    # Every course notebook has a "setup" cell: it must not make each copy match both notebooks.
+    release = {"forward": notebook("setup", "relu", "relu_tests"), "matrices": notebook("setup", "shapes")}
+    for name, stem in (("forward", "forward (1)"), ("matrices", "matrices (1)")):
+        nbformat.write(release[name], tmp_path / f"{stem}.ipynb")
+    located = locate_notebooks(tmp_path, ["forward", "matrices"], release)
+    assert {name: path.name for name, (path, _) in located.items()} == {"forward": "forward (1).ipynb",
+                                                                          "matrices": "matrices (1).ipynb"}
+    assert all("renamed" in problems.problems for _, problems in located.values())

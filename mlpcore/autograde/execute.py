@@ -119,6 +119,25 @@ class SturdyExecute(Execute):
             if cell.cell_type == "code":
                 cell.outputs = [error_output(NOT_RUN, f"not run: {why}")]
 
+    def _update_display_id(self, display_id, msg):
+        # An update replaces a display's data without passing through output(): an update that would
+        # take its cell over the limit is dropped (the display keeps what it showed) and noted.
+        new_size = len(str(msg["content"].get("data", {})))
+        for cell_index, indices in self._display_id_map.get(display_id, {}).items():
+            outputs = self.nb.cells[cell_index].outputs
+            others = sum(len(str(out)) for i, out in enumerate(outputs) if i not in indices)
+            if others + new_size * len(indices) > self.max_output_bytes:
+                if self._output_sizes.get(cell_index, 0) < self.max_output_bytes:
+                    outputs.append(self._truncation_note())
+                    self._output_sizes[cell_index] = self.max_output_bytes
+                return
+        super()._update_display_id(display_id, msg)
+
+    def _truncation_note(self):
+        return NotebookNode(output_type="stream", name="stderr", text=(
+            f"\n{OUTPUT_TRUNCATED_NOTE} this cell printed more than "
+            f"{self.max_output_bytes / 1e6:g} MB; the rest was dropped.\n"))
+
     def output(self, outs, msg, display_id, cell_index):
         used = self._output_sizes.get(cell_index, 0)
         # Errors are always kept: a test cell's error is what scores it 0.
@@ -135,8 +154,6 @@ class SturdyExecute(Execute):
             out.text = out.text[: max(self.max_output_bytes - used, 0)]
         else:  # an image or HTML too big to keep at all
             outs.remove(out)
-        outs.append(NotebookNode(output_type="stream", name="stderr", text=(
-            f"\n{OUTPUT_TRUNCATED_NOTE} this cell printed more than "
-            f"{self.max_output_bytes / 1e6:g} MB; the rest was dropped.\n")))
+        outs.append(self._truncation_note())
         self._output_sizes[cell_index] = self.max_output_bytes
         return out

@@ -67,6 +67,15 @@ def outcome_path(output: Path, assignment: str, student: str) -> Path:
     return output / "outcomes" / assignment / f"{student}.json"
 
 
+def _feedback_out_of_date(output: Path, assignment: str, student: str) -> bool:
+    """Whether a graded student's feedback pages are missing or older than their outcome."""
+    saved = outcome_path(output, assignment, student)
+    if not saved.is_file():
+        return False
+    pages = list((output / "feedback" / student / assignment).glob("*.html"))
+    return not pages or min(page.stat().st_mtime for page in pages) < saved.stat().st_mtime
+
+
 def load_outcomes(output: Path, assignment: str | None = None) -> list[dict]:
     """The saved outcomes of one assignment (or of all), by assignment then student."""
     folder = output / "outcomes"
@@ -218,8 +227,10 @@ def grade_class(root, assignment: str, submissions, output, workers: int | None 
     from .report import write_report
 
     write_report(results, output, assignment)
-    if feedback and todo:
+    # Everyone graded now, and anyone whose pages an interrupted run never wrote.
+    stale = [student for student in students if _feedback_out_of_date(output, assignment, student)] if feedback else []
+    if stale:
         from .feedback import write_feedback
 
-        write_feedback(root, output, assignment, students=todo)
+        write_feedback(root, output, assignment, students=stale)
     return {"graded": todo, "unchanged": [s for s in students if s not in todo], "outcomes": results}

@@ -97,7 +97,8 @@ def locate_notebooks(folder: Path, expected: list[str], release: dict) -> dict:
                 problems.add("renamed", f"{name}.ipynb was submitted in a subfolder, as {problems.found_as}")
             located[name] = (found[name], problems)
             continue
-        ids = set(grade_ids(release[name]))
+        # Only ids of this notebook alone: every notebook of the course has a "setup" cell, say.
+        ids = set(grade_ids(release[name])).difference(*(grade_ids(release[other]) for other in expected if other != name))
         candidates = [stray for stray in strays if ids & _ids_of(found[stray])]
         if not candidates and len(expected) == 1 and len(strays) == 1:
             candidates = strays  # the only notebook there, even if unreadable

@@ -35,6 +35,9 @@ from .kernel import FILE_SIZE_ENV, MEMORY_ENV, SANDBOX_ENV, VIOLATIONS_ENV
 
 KERNEL_NAME = "mlpcore-grading"
 DONE = "mlpcore-grading-done"  # the line a grading process prints after each job
+# The student's name inside a job's scratch course. A real id may not fit there: nbgrader reads
+# paths as glob patterns ("[" breaks them) and the kernel's folder lists are split at ":".
+SCRATCH_STUDENT = "student"
 # Settings a job carries; the defaults are those of `mlpcore grade`.
 DEFAULT_SETTINGS = {
     "notebook_timeout": 600.0,  # seconds per notebook
@@ -45,17 +48,25 @@ DEFAULT_SETTINGS = {
 }
 # Submissions bigger than this are not copied: a notebook folder is kilobytes to a few megabytes.
 MAX_SUBMISSION_BYTES = 50 * 2**20
+# What comes back from a job's autograded folder besides its notebooks: a submission may write gigabytes.
+MAX_AUTOGRADED_BYTES = 2 * MAX_SUBMISSION_BYTES
 # One BLAS thread per kernel: the workers are the parallelism (threads on top would oversubscribe cores).
 SINGLE_THREADED = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MALLOC_ARENA_MAX": "2"}
 
 
-def _read_tree(folder: Path, skip_notebooks: bool = False) -> dict:
-    """``{relative path: bytes}`` of the files under ``folder``."""
-    files = {}
+def _read_tree(folder: Path, skip_notebooks: bool = False, budget: int | None = None) -> dict:
+    """``{relative path: bytes}`` of the files under ``folder``. With ``budget``, every notebook and
+    then the other files, in order, as long as their total stays within it."""
+    files, used = {}, 0
     if folder.is_dir():
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() and not (skip_notebooks and path.suffix == ".ipynb"):
-                files[path.relative_to(folder).as_posix()] = path.read_bytes()
+        for path in sorted(folder.rglob("*"), key=lambda p: (p.suffix != ".ipynb", p)):
+            if not path.is_file() or (skip_notebooks and path.suffix == ".ipynb"):
+                continue
+            size = path.stat().st_size
+            if budget is not None and path.suffix != ".ipynb" and used + size > budget:
+                continue
+            files[path.relative_to(folder).as_posix()] = path.read_bytes()
+            used += size if path.suffix != ".ipynb" else 0
     return files
 
 
@@ -96,7 +107,8 @@ def run_job(job: dict) -> dict:
     """Grade a job in this thread's grading process; always returns
     ``{"outcome": ..., "autograded": {path: bytes}}``."""
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix=f"mlpcore-grade-{job['student_id']}-") as scratch:
+    readable = "".join(c if c.isalnum() or c in "-_." else "_" for c in job["student_id"])[:40]
+    with tempfile.TemporaryDirectory(prefix=f"mlpcore-grade-{readable}-") as scratch:
         folder = Path(scratch)
         _write_tree(folder / "submission", job["files"])
         _write_tree(folder / "release", {f"{name}.ipynb": data for name, data in job["release"].items()})
@@ -110,7 +122,10 @@ def run_job(job: dict) -> dict:
         result_file = folder / "result.json"
         if failure is None and result_file.is_file():
             result = json.loads(result_file.read_text())
-            autograded = _read_tree(folder / "course" / "autograded")
+            # Back under the student's real id: "student/02-forward/..." -> "<id>/02-forward/...".
+            autograded = {f"{job['student_id']}/{relative.split('/', 1)[1]}": data
+                          for relative, data in _read_tree(folder / "course" / "autograded",
+                                                           budget=MAX_AUTOGRADED_BYTES).items()}
         else:
             import nbformat
 
@@ -266,7 +281,7 @@ def grade_folder(folder: Path) -> dict:
     student, assignment, settings = job["student_id"], job["assignment"], job["settings"]
     release = {path.stem: nbformat.read(path, as_version=4) for path in sorted((folder / "release").glob("*.ipynb"))}
     course = folder / "course"
-    submitted = course / "submitted" / student / assignment
+    submitted = course / "submitted" / SCRATCH_STUDENT / assignment
     submitted.mkdir(parents=True)
     (folder / "source").mkdir(exist_ok=True)
     shutil.copytree(folder / "source", course / "source" / assignment)
@@ -299,18 +314,19 @@ def grade_folder(folder: Path) -> dict:
 
     log = ""
     if any(submitted.glob("*.ipynb")):
-        autograded = course / "autograded" / student / assignment
+        autograded = course / "autograded" / SCRATCH_STUDENT / assignment
         home = folder / "kernel-home"
         _kernel_spec(folder, [autograded, home], settings)
         config = _nbgrader_config(course, settings)
         api = NbGraderAPI(CourseDirectory(config=config), config=config)
-        response = api.autograde(assignment, student, force=True, create=True)
+        response = api.autograde(assignment, SCRATCH_STUDENT, force=True, create=True)
         log = response.get("log", "") + response.get("error", "")
         if not response["success"]:
             return outcomes.unreadable(student, assignment, release, "error",
                                        "nbgrader could not grade it: " + _last_lines(log))
-    return outcomes.collect(course, student, assignment, release, problems, folder / "violations.jsonl",
-                            settings)
+    graded = outcomes.collect(course, SCRATCH_STUDENT, assignment, release, problems, folder / "violations.jsonl",
+                              settings)
+    return {**graded, "student_id": student}
 
 
 def _last_lines(text: str, count: int = 6) -> str:
