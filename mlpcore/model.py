@@ -179,9 +179,15 @@ class MLP:
                 f"{fn}: layer 1 (W1 {tuple(self.params['W1'].shape)}) expects {self.layer_sizes[0]} input features "
                 f"per row, but X has shape {tuple(X.shape)}."
             )
-        if X.dtype != self.dtype:
-            X = self.xp.astype(X, self.dtype)
         require_finite(fn, "X", self.xp, X)
+        if X.dtype != self.dtype:
+            with np.errstate(over="ignore"):  # reported just below, with what to do about it
+                X = self.xp.astype(X, self.dtype)
+            if not bool(self.xp.all(self.xp.isfinite(X))):  # finite in float64, beyond float32's range
+                raise ValueError(
+                    f"{fn}: X holds values too large for this {self.dtype} model (its largest number is about "
+                    f"{float(self.xp.finfo(X.dtype).max):.1e}); scale the data, e.g. to [0, 1]."
+                )
         return X, came_as_numpy
 
     def _labels(self, y, n_samples, fn):

@@ -493,3 +493,11 @@ def test_idx_dataset_labels_must_be_1d(tmp_path):
     labels_path = write_idx(tmp_path / "labels2d", np.zeros((5, 2), np.uint8))
     with pytest.raises(ValueError, match=r"labels file should hold a 1-D array.*\(5, 2\)"):
         load_idx_dataset(images_path, labels_path)
+
+
+@pytest.mark.parametrize("labels", [np.array([0.0, 1.5, 2.0]), np.array([0, -1, 2], dtype=np.int8)])
+def test_idx_dataset_labels_must_be_class_numbers(tmp_path, labels):
+    images_path = write_idx(tmp_path / "images.idx", np.zeros((3, 2, 2), np.uint8))
+    labels_path = write_idx(tmp_path / "labels.idx", labels)
+    with pytest.raises(ValueError, match=r"should hold class numbers 0, 1, 2, .* holds (dtype float64|a smallest label of -1)"):
+        load_idx_dataset(images_path, labels_path)

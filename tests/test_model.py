@@ -237,6 +237,13 @@ def test_wrong_number_of_labels():
         MLP([2, 3]).loss_and_grads(np.ones((4, 2)), np.array([0, 1, 2]))
 
 
+def test_values_beyond_float32_are_named_as_such():
+    X = np.ones((4, 3))
+    X[1, 2] = 1e300  # finite in float64, infinite in float32
+    with pytest.raises(ValueError, match=r"fit: X holds values too large for this float32 model .* 3.4e\+38"):
+        MLP([3, 2]).fit(X, np.zeros(4, dtype=int), progress=False)
+
+
 def test_nan_in_the_data_is_located():
     X = np.ones((5, 3))
     X[3, 1] = np.nan

@@ -138,6 +138,12 @@ def load_idx_dataset(images_path, labels_path, flatten=True, normalize=True):
             f"{len(images)} images and {len(labels)} labels. Do the two files belong together "
             "(both training or both test)?"
         )
+    if labels.dtype.kind not in "iu" or (labels.size and int(labels.min()) < 0):
+        found = f"dtype {labels.dtype}" if labels.dtype.kind not in "iu" else f"a smallest label of {int(labels.min())}"
+        raise ValueError(
+            f"the labels file should hold class numbers 0, 1, 2, ... (whole numbers, none negative), but "
+            f"{os.fspath(labels_path)!r} holds {found}. Is it a labels file?"
+        )
     X = images.astype(np.float32)
     if normalize:
         X /= 255.0
