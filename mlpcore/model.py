@@ -130,6 +130,7 @@ class MLP:
                     f"but its input has {sizes[-1]} features, so W{i} should be ({sizes[-1]}, n_out) and b{i} (n_out,)."
                 )
             sizes.append(int(W.shape[1]))
+        require_layer_sizes(sizes)  # e.g. at least two outputs, as the constructor asks
         self.params = params
         self.layer_sizes = sizes
         self.activation = activation
@@ -443,6 +444,10 @@ class MLP:
             if meta.get("format") != FILE_FORMAT:
                 raise ValueError(f"format {meta.get('format')!r}")
             activation, dtype, sizes = meta["activation"], meta["dtype"], meta["layer_sizes"]
+            if not isinstance(meta.get("version", 0), int):
+                raise ValueError(f"version {meta['version']!r}")
+            if not isinstance(sizes, list):
+                raise ValueError(f"layer_sizes {sizes!r}")
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"MLP.load: {path} has unreadable model settings ({exc}).") from None
         if meta.get("version", 0) > FILE_VERSION:
@@ -455,8 +460,14 @@ class MLP:
         for name, value in contents.items():
             if value.dtype != np.dtype(dtype):
                 raise ValueError(f"MLP.load: {path}: array {name} has dtype {value.dtype}, but the settings say {dtype}.")
+            if not np.isfinite(value).all():
+                raise ValueError(f"MLP.load: {path}: {name} holds NaN or infinity; the model it was saved from had "
+                                 "diverged, or the file is damaged.")
         where = backend.resolve_device(device)
-        model = cls.from_params({name: backend.to_device(value, where) for name, value in contents.items()}, activation)
+        try:
+            model = cls.from_params({name: backend.to_device(value, where) for name, value in contents.items()}, activation)
+        except ValueError as exc:  # the arrays do not make a network: say which file
+            raise ValueError(f"MLP.load: {path}: {exc}") from None
         if model.layer_sizes != list(sizes):
             raise ValueError(f"MLP.load: {path}: the arrays give layers {model.layer_sizes}, the settings {sizes}.")
         return model

@@ -381,8 +381,30 @@ def test_load_a_file_with_inconsistent_arrays(tmp_path):
         contents = dict(archive)
     contents["W2"] = np.ones((7, 3), dtype=np.float32)
     np.savez(path, **contents)
-    with pytest.raises(ValueError, match="layer 2 does not fit"):
+    with pytest.raises(ValueError, match=r"MLP.load: .*m.npz: layer 2 does not fit"):
         MLP.load(path)
+
+
+def _edited_model_file(tmp_path, edit):
+    path = MLP([4, 3]).save(tmp_path / "m.npz")
+    with np.load(path) as archive:
+        contents = dict(archive)
+    edit(contents)
+    np.savez(path, **contents)
+    return path
+
+
+@pytest.mark.parametrize("edit,message", [
+    (lambda c: c.__setitem__("W1", np.full((4, 3), np.nan, np.float32)), "W1 holds NaN or infinity"),
+    (lambda c: c.update(W1=np.ones((4, 1), np.float32), b1=np.ones(1, np.float32)), "output layer needs at least 2 units"),
+    (lambda c: c.__setitem__("__mlpcore__", np.array(str(c["__mlpcore__"]).replace('"version": 1', '"version": "2"'))),
+     r"unreadable model settings \(version '2'\)"),
+    (lambda c: c.__setitem__("__mlpcore__", np.array(str(c["__mlpcore__"]).replace('"layer_sizes": [4, 3]', '"layer_sizes": null'))),
+     r"unreadable model settings \(layer_sizes None\)"),
+])
+def test_load_refuses_a_file_that_would_not_make_a_working_model(tmp_path, edit, message):
+    with pytest.raises(ValueError, match=rf"MLP.load: .*m.npz.*{message}"):
+        MLP.load(_edited_model_file(tmp_path, edit))
 
 
 def test_load_a_file_from_a_newer_version(tmp_path):
