@@ -417,3 +417,34 @@ def test_renamed_notebooks_of_a_two_notebook_assignment_are_told_apart(tmp_path)
     assert {name: path.name for name, (path, _) in located.items()} == {"forward": "forward (1).ipynb",
                                                                           "matrices": "matrices (1).ipynb"}
     assert all("renamed" in problems.problems for _, problems in located.values())
+
+
+@pytest.mark.parametrize("source,rebinds", [
+    ("check = lambda *args, **kwargs: None", True),
+    ("def check(*args):\n    pass", True),
+    ("import mlpcore.grading as g\ng.check = print", True),
+    ("globals()['check'] = print", True),
+    ("setattr(grading, 'check_classifier', print)", True),
+    ("from os import path as check", True),
+    ("del check", True),
+    ("def f():\n    global check\n    check = print", True),
+    ("for check in range(3):\n    pass", True),
+    ("from mlpcore.grading import check", False),  # the real one
+    ("check('relu', relu)", False),
+    ("def helper(x):\n    check = x > 0\n    return check", False),  # a local variable of a learner's own
+    ("values = [check for check in range(3)]", False),
+    ("class Notes:\n    check = 1", False),
+])
+def test_rebinding_check_is_recognised_and_a_local_name_is_left_alone(source, rebinds):
+    from mlpcore.autograde.submission import NotebookProblems, remove_checker_rebinding
+
+    release = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("check('relu', relu)", metadata={
+        "nbgrader": {"grade_id": "relu_tests", "locked": True, "grade": True, "points": 1, "solution": False}})])
+    answer = nbformat.v4.new_code_cell("x = 1\n" + source + "\ny = 2")
+    notebook = nbformat.v4.new_notebook(cells=[answer, copy.deepcopy(release.cells[0])])
+    problems = NotebookProblems()
+    cleaned = remove_checker_rebinding(notebook, release, problems)
+    assert ("tampered" in problems.problems) == rebinds
+    lines = cleaned.cells[0].source.splitlines()
+    assert lines[0] == "x = 1" and lines[-1] == "y = 2"  # the rest of the cell stays, line for line
+    assert (cleaned is notebook) == (not rebinds) and cleaned.cells[1].source == "check('relu', relu)"

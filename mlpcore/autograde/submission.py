@@ -181,28 +181,37 @@ CHECKERS = frozenset({"check", "check_classifier"})
 
 
 def _rebinds_a_checker(statement: ast.stmt) -> bool:
-    """Whether a top-level statement (anywhere inside it) rebinds or deletes a checker:
-    by assignment, def, class, import, attribute (mlpcore.grading.check = ...), globals()[...]
-    or setattr(..., "check", ...). Importing the real one from mlpcore.grading is fine."""
-    for node in ast.walk(statement):
-        if isinstance(node, ast.Name) and node.id in CHECKERS and isinstance(node.ctx, (ast.Store, ast.Del)):
+    """Whether a top-level statement rebinds or deletes a checker in the notebook's namespace: by
+    assignment, def, class, import, ``global check`` in a function, an attribute
+    (``mlpcore.grading.check = ...``), ``globals()["check"]`` or ``setattr(..., "check", ...)``.
+    A local variable called ``check`` inside a function is fine, and so is importing the real
+    one from mlpcore.grading."""
+    scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef,
+              ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+    stack = [(statement, False)]  # (node, inside a function, class or comprehension of its own)
+    while stack:
+        node, nested = stack.pop()
+        stored = isinstance(getattr(node, "ctx", None), (ast.Store, ast.Del))
+        if isinstance(node, ast.Global) and CHECKERS.intersection(node.names):
             return True
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in CHECKERS:
+        if not nested and isinstance(node, ast.Name) and node.id in CHECKERS and stored:
             return True
-        if isinstance(node, ast.Attribute) and node.attr in CHECKERS and isinstance(node.ctx, (ast.Store, ast.Del)):
+        if not nested and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in CHECKERS:
             return True
-        if (isinstance(node, ast.Subscript) and isinstance(node.ctx, (ast.Store, ast.Del))
-                and isinstance(node.slice, ast.Constant) and node.slice.value in CHECKERS):
+        if isinstance(node, ast.Attribute) and node.attr in CHECKERS and stored:
+            return True
+        if isinstance(node, ast.Subscript) and stored and isinstance(node.slice, ast.Constant) and node.slice.value in CHECKERS:
             return True
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("setattr", "delattr")
                 and len(node.args) > 1 and isinstance(node.args[1], ast.Constant) and node.args[1].value in CHECKERS):
             return True
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
+        if not nested and isinstance(node, (ast.Import, ast.ImportFrom)):
             genuine = isinstance(node, ast.ImportFrom) and node.module == "mlpcore.grading"
             for alias in node.names:
                 bound = alias.asname or alias.name.split(".")[0]
                 if bound in CHECKERS and not (genuine and alias.name == bound):
                     return True
+        stack.extend((child, nested or isinstance(node, scopes)) for child in ast.iter_child_nodes(node))
     return False
 
 
