@@ -28,8 +28,9 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/mlpcore demo $(MLPCORE_DEMO_FLAGS)
 
+# Kernels get one BLAS thread each (make lab MLPCORE_BLAS_THREADS=4 for more; see mlpcore/threads.py).
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.root_dir=course
+	$(BIN)/python -m mlpcore.threads $(BIN)/jupyter lab --ServerApp.root_dir=course
 
 # Regenerate the released notebooks in course/ from solutions/ (after editing a solution notebook).
 release: $(STAMP)

@@ -15,7 +15,12 @@ import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from mlpcore import backend  # noqa: E402
+from mlpcore import backend, threads  # noqa: E402
+
+# The course's BLAS threads (one unless MLPCORE_BLAS_THREADS says otherwise) in this process and in
+# every process and kernel the tests start: the suite runs in parallel, and BLAS threads competing for
+# the same cores made it slow, and its notebooks' timings machine-dependent.
+threads.limit_this_process()
 
 NAMESPACES = ["numpy", "array_api_strict", pytest.param("cupy", marks=pytest.mark.gpu)]
 

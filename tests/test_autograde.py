@@ -309,7 +309,6 @@ def test_gradebook_equals_sequential_nbgrader_autograde(graded, tmp_path, monkey
     """The same submissions through plain ``nbgrader autograde``, one after another: same score in every cell."""
     from benchmarks.grading import nbgrader_sequential
 
-    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
     monkeypatch.delenv("MPLBACKEND", raising=False)
     students = ["ada", "cleo", "dev", "hal", "jon"]  # complete, partial, mistakes, reference caller, edited test
     url = nbgrader_sequential(ROOT, ASSIGNMENT, graded["submissions"], students, tmp_path)

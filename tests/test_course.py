@@ -36,10 +36,7 @@ def kernels_draw_like_jupyter(monkeypatch):
     """Kernels started here use Jupyter's inline plots, as when the notebooks were stored (the
     suite's own MPLBACKEND=Agg would drop their figure outputs)."""
     monkeypatch.delenv("MPLBACKEND", raising=False)
-    # One BLAS thread per kernel: the tests run in parallel, and the notebooks' many small
-    # products slow down badly when BLAS threads compete for the same cores.
-    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    # (One BLAS thread per kernel comes from conftest.py: the kernels inherit this process's environment.)
 
 
 @pytest.fixture
@@ -106,7 +103,7 @@ def test_nbval_replays_the_stored_outputs(assignment, tmp_path):
         [sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env", "-p", "no:cacheprovider", "-q",
          "-o", "addopts=", "-o", "testpaths=", str(ROOT / course.SOURCE_DIRECTORY / assignment)],
         cwd=tmp_path, capture_output=True, text=True, timeout=600,
-        env=dict(os.environ),  # without MPLBACKEND, with one BLAS thread (see the fixture above)
+        env=dict(os.environ),  # without MPLBACKEND (see the fixture above), with the course's BLAS threads
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
 

@@ -19,12 +19,13 @@ reads back to give the submission its status.
 
 from __future__ import annotations
 
+import os
 import time
 
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from nbformat.notebooknode import NotebookNode
-from traitlets import Float, Integer, List
+from traitlets import Dict, Float, Integer, List
 
 from nbgrader.preprocessors import Execute
 
@@ -47,6 +48,9 @@ class SturdyExecute(Execute):
     ).tag(config=True)
     # The kernel's own start-up warnings (e.g. "running over TCP without encryption") are not the learner's.
     extra_arguments = List(["--IPKernelApp.log_level=ERROR"]).tag(config=True)
+    kernel_env = Dict(
+        help="Variables added to each kernel's environment (mlpcore check: the course's BLAS threads)."
+    ).tag(config=True)
     max_kernel_restarts = Integer(
         3, help="Kernel deaths survived per notebook; after that the remaining cells are not run."
     ).tag(config=True)
@@ -67,7 +71,7 @@ class SturdyExecute(Execute):
         while index < len(cells):
             replaying = None
             try:
-                with self.setup_kernel():
+                with self.setup_kernel(**self._kernel_start_options()):
                     info = self.wait_for_reply(self.kc.kernel_info())
                     self.nb.metadata["language_info"] = info["content"]["language_info"]
                     for replaying in [i for i in ran if i not in killers]:
@@ -98,6 +102,10 @@ class SturdyExecute(Execute):
                     break
         self.set_widgets_metadata()
         return self.nb, self.resources
+
+    def _kernel_start_options(self) -> dict:
+        # jupyter_client starts a kernel with the given environment, or this process's when none is given.
+        return {"env": {**os.environ, **self.kernel_env}} if self.kernel_env else {}
 
     def _cell_timeout(self, cell) -> int:
         left = self._deadline - time.monotonic()

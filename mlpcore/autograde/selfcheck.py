@@ -26,6 +26,7 @@ import ast
 import re
 from pathlib import Path
 
+from .. import threads
 from .execute import CELL_TIMEOUT, KERNEL_DIED, NOT_RUN, SturdyExecute
 from .outcome import OUTCOME_WORDS, cell_outcome, exercise_name
 from .submission import read_notebook
@@ -210,7 +211,9 @@ def _progress_hook(tests: list[int], progress):
 
 def _run(notebook, folder: Path, timeout: int, notebook_timeout: float, hook) -> None:
     """Execute ``notebook`` in place in a fresh python3 kernel whose working folder is ``folder``."""
-    options = {"timeout": timeout, "notebook_timeout": notebook_timeout, "kernel_name": "python3"}
+    # The course's BLAS threads (one unless MLPCORE_BLAS_THREADS says otherwise), as in make lab.
+    options = {"timeout": timeout, "notebook_timeout": notebook_timeout, "kernel_name": "python3",
+               "kernel_env": threads.kernel_environment()}
     if hook is not None:
         options["on_cell_start"] = hook
     executor = SturdyExecute(**options)

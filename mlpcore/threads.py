@@ -1,0 +1,87 @@
+"""How many BLAS threads the course's kernels use, decided in one place.
+
+NumPy hands every matrix product to a BLAS library (OpenBLAS in NumPy's wheels), which by
+default starts one thread per core. The course's matrices are small, so those threads gain
+little, and where many processes share the cores (thirty kernels on a JupyterHub machine,
+``mlpcore grade`` with a worker per core, the test suite in parallel) they spin against each
+other: on a busy two-core machine a training cell took 56 s with one thread per core and 3 s
+with one thread in all (notebook 09 shows how to see this).
+
+So every kernel the course starts (``make lab``, ``mlpcore check``, the grading workers, the test
+suite) gets ``MLPCORE_BLAS_THREADS`` BLAS threads: 1 unless the user sets it (a number, or ``all``
+for the libraries' own default of one per core). Inside a kernel, ``threadpoolctl`` changes the
+count at any time (``with threadpoolctl.threadpool_limits(4): ...``); :mod:`mlpcore` itself sets
+nothing, so a model works with whatever the process has.
+
+``python -m mlpcore.threads COMMAND [ARGS...]`` runs a command with the course's thread settings
+in its environment (``make lab`` starts JupyterLab this way).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+THREADS_ENV = "MLPCORE_BLAS_THREADS"
+DEFAULT_THREADS = 1
+ALL_CORES = "all"
+# The start-up variables of the BLAS and OpenMP runtimes that NumPy may be built with.
+LIBRARY_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
+                     "VECLIB_MAXIMUM_THREADS")
+
+
+def course_threads(environ=None) -> int | None:
+    """The BLAS threads per kernel that ``MLPCORE_BLAS_THREADS`` asks for; ``None`` for ``all``."""
+    environ = os.environ if environ is None else environ
+    value = environ.get(THREADS_ENV, "").strip()
+    if not value:
+        return DEFAULT_THREADS
+    if value.lower() == ALL_CORES:
+        return None
+    if value.isdigit() and int(value) >= 1:
+        return int(value)
+    raise ValueError(f"{THREADS_ENV} must be a number of BLAS threads per kernel (1 or more) or "
+                     f"{ALL_CORES!r} for one per core; it is {value!r}.")
+
+
+def kernel_environment(environ=None) -> dict[str, str]:
+    """The variables to add to a kernel's environment (empty for ``all``: the libraries decide)."""
+    threads = course_threads(environ)
+    return {} if threads is None else {variable: str(threads) for variable in LIBRARY_VARIABLES}
+
+
+def limit_this_process(environ=None):
+    """Give this process and the processes it starts the course's thread count.
+
+    The variables only reach libraries that are not loaded yet (child processes), so the BLAS
+    already loaded here is limited through threadpoolctl as well. Returns threadpoolctl's limiter,
+    or ``None`` for ``all``."""
+    extra = kernel_environment(environ)
+    os.environ.update(extra)
+    if not extra:
+        return None
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=course_threads(environ), user_api="blas")
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        print("usage: python -m mlpcore.threads COMMAND [ARGS...]  (runs COMMAND with "
+              f"{THREADS_ENV}={os.environ.get(THREADS_ENV, DEFAULT_THREADS)} BLAS threads per kernel)", file=sys.stderr)
+        return 2
+    try:
+        environment = {**os.environ, **kernel_environment()}
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        os.execvpe(argv[0], argv, environment)
+    except OSError as exc:
+        print(f"error: could not run {argv[0]}: {exc}", file=sys.stderr)
+        return 127
+
+
+if __name__ == "__main__":
+    sys.exit(main())
