@@ -53,6 +53,10 @@ def _grading_options(parser) -> None:
                         metavar="S", help="time limit per cell; a cell over it is interrupted (default: %(default)s)")
     parser.add_argument("--memory", type=_positive(int), default=worker.DEFAULT_SETTINGS["memory_mb"], metavar="MB",
                         help="memory limit per kernel in MB (default: %(default)s)")
+    parser.add_argument("--kernel-start-timeout", type=_positive(int),
+                        default=worker.DEFAULT_SETTINGS["kernel_startup_timeout"], metavar="S",
+                        help="seconds a kernel has to start; a submission whose kernel did not start is graded "
+                             f"again, up to {worker.GRADER_RETRIES} times, with twice as long each time (default: %(default)s)")
     parser.add_argument("--scheduler", metavar="ADDRESS",
                         help="grade on an existing Dask cluster (e.g. tcp://10.0.0.5:8786) instead of this machine")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -60,7 +64,7 @@ def _grading_options(parser) -> None:
 
 def _settings(args) -> dict:
     return {"notebook_timeout": args.timeout, "cell_timeout": min(args.cell_timeout, int(args.timeout)),
-            "memory_mb": args.memory}
+            "memory_mb": args.memory, "kernel_startup_timeout": args.kernel_start_timeout}
 
 
 def run_release(args) -> int:

@@ -14,7 +14,8 @@ and writes into ``OUTPUT``::
 Each submission is graded by :func:`mlpcore.autograde.worker.run_job`, in a
 thread of this process (which waits on a child process) or on a Dask cluster.
 A submission whose files, the assignment's source and the grading settings are
-unchanged since its last grading is not graded again.
+unchanged since its last grading is not graded again, unless that grading ended in
+``error`` (the grader failed, not the submission): a rerun grades those again.
 """
 
 from __future__ import annotations
@@ -74,6 +75,13 @@ def _feedback_out_of_date(output: Path, assignment: str, student: str) -> bool:
         return False
     pages = list((output / "feedback" / student / assignment).glob("*.html"))
     return not pages or min(page.stat().st_mtime for page in pages) < saved.stat().st_mtime
+
+
+def _needs_grading(saved: Path, fingerprint_now: str) -> bool:
+    """Whether a submission must be graded (again): never graded, changed since, or last graded with an
+    ``error`` of the grader's (a busy machine, a kernel that did not start), which a rerun may not repeat."""
+    previous = read_saved(saved) if saved.is_file() else None
+    return previous is None or previous.get("fingerprint") != fingerprint_now or previous.get("status") == "error"
 
 
 def load_outcomes(output: Path, assignment: str | None = None) -> list[dict]:
@@ -185,11 +193,8 @@ def grade_class(root, assignment: str, submissions, output, workers: int | None 
     assignment_digest = digest.hexdigest()
     prints = {student: fingerprint(submissions / student / assignment, assignment_digest, settings)
               for student in students}
-    todo = []
-    for student in students:
-        saved = outcome_path(output, assignment, student)
-        if force or not saved.is_file() or (read_saved(saved) or {}).get("fingerprint") != prints[student]:
-            todo.append(student)
+    todo = [student for student in students
+            if force or _needs_grading(outcome_path(output, assignment, student), prints[student])]
 
     if todo:
         template, release = gradebook.template(root, assignment)
@@ -215,6 +220,9 @@ def grade_class(root, assignment: str, submissions, output, workers: int | None 
                 path.write_text(json.dumps(graded, indent=1))
                 if graded["status"] != "ok":
                     bar.note(f"  {graded['student_id']}: {graded['status']} - {graded['reasons'][0] if graded['reasons'] else ''}")
+                if graded.get("retries"):
+                    bar.note(f"  {graded['student_id']}: graded on attempt {len(graded['retries']) + 1}; "
+                             f"before: {graded['retries'][-1]}")
                 bar.step(graded)
         finally:
             bar.close()

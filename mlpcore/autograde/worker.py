@@ -8,7 +8,10 @@ runs nbgrader's own ``autograde`` there against a copy of the assignment's
 gradebook, with :class:`~mlpcore.autograde.execute.SturdyExecute` and a fenced
 kernel (:mod:`mlpcore.autograde.kernel`). A grading process that outlives a job's
 time limit is killed and replaced, so nothing a submission does can stop the
-class's grading.
+class's grading. When the grader itself fails (a kernel that does not start in
+time on a busy machine, a grading process that dies), the job is graded again,
+with kernels given longer to start, before an ``error`` is reported; the
+outcome's ``retries`` lists why each earlier attempt failed.
 
 What comes back is the outcome (see :mod:`mlpcore.autograde.outcome`) and the
 autograded notebooks, for the main process to record in the real gradebook.
@@ -19,6 +22,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import re
 import select
 import shutil
 import signal
@@ -30,6 +34,7 @@ import time
 import traceback
 from pathlib import Path
 
+from .. import threads
 from . import outcome as outcomes
 from .kernel import FILE_SIZE_ENV, MEMORY_ENV, SANDBOX_ENV, VIOLATIONS_ENV
 
@@ -45,13 +50,24 @@ DEFAULT_SETTINGS = {
     "memory_mb": 2048,  # address space per kernel
     "max_output_bytes": 1_000_000,  # output kept per cell
     "max_file_mb": 100,  # largest file a kernel may write
+    "kernel_startup_timeout": 60,  # seconds a kernel has to start (doubled on each retry)
 }
+# A job whose grading failed for a reason not the submission's (status "error") is graded again this
+# many times: on a loaded machine a kernel can miss its start-up time once and start the next time.
+GRADER_RETRIES = 2
 # Submissions bigger than this are not copied: a notebook folder is kilobytes to a few megabytes.
 MAX_SUBMISSION_BYTES = 50 * 2**20
 # What comes back from a job's autograded folder besides its notebooks: a submission may write gigabytes.
 MAX_AUTOGRADED_BYTES = 2 * MAX_SUBMISSION_BYTES
-# One BLAS thread per kernel: the workers are the parallelism (threads on top would oversubscribe cores).
-SINGLE_THREADED = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MALLOC_ARENA_MAX": "2"}
+# Fewer malloc arenas: many short-lived kernels at once, each with a few threads.
+MALLOC_ARENAS = {"MALLOC_ARENA_MAX": "2"}
+
+
+def _process_environment() -> dict:
+    """Extra variables for the grading processes and their kernels: the course's BLAS threads per
+    kernel (one unless MLPCORE_BLAS_THREADS says otherwise: the workers are the parallelism, and
+    threads on top of them would oversubscribe the cores)."""
+    return {**threads.kernel_environment(), **MALLOC_ARENAS}
 
 
 def _read_tree(folder: Path, skip_notebooks: bool = False, budget: int | None = None) -> dict:
@@ -105,8 +121,27 @@ def make_job(student_id: str, assignment: str, submission: Path, release: dict, 
 
 def run_job(job: dict) -> dict:
     """Grade a job in this thread's grading process; always returns
-    ``{"outcome": ..., "autograded": {path: bytes}}``."""
+    ``{"outcome": ..., "autograded": {path: bytes}}``.
+
+    A grading that fails for the grader's reasons (status ``error``) is tried again, up to
+    ``GRADER_RETRIES`` times, each time with twice the kernel start-up time; the outcome's
+    ``retries`` holds the reason each earlier attempt failed (empty when the first one worked)."""
     started = time.monotonic()
+    settings, retries = dict(job["settings"]), []
+    for attempt in range(GRADER_RETRIES + 1):
+        result = _grade_once({**job, "settings": settings})
+        outcome = result["outcome"]
+        if outcome["status"] != "error" or attempt == GRADER_RETRIES:
+            break
+        retries.append(f"attempt {attempt + 1}: " + " | ".join(outcome["reasons"]))
+        settings["kernel_startup_timeout"] = 2 * settings["kernel_startup_timeout"]
+    outcome["retries"] = retries
+    outcome["seconds"] = round(time.monotonic() - started, 2)
+    return result
+
+
+def _grade_once(job: dict) -> dict:
+    """One attempt at a job: ``{"outcome": ..., "autograded": {path: bytes}}``."""
     readable = "".join(c if c.isalnum() or c in "-_." else "_" for c in job["student_id"])[:40]
     with tempfile.TemporaryDirectory(prefix=f"mlpcore-grade-{readable}-") as scratch:
         folder = Path(scratch)
@@ -133,7 +168,6 @@ def run_job(job: dict) -> dict:
             result = outcomes.unreadable(job["student_id"], job["assignment"], release,
                                          status, failure or "the grading process wrote no result")
             autograded = {}
-        result["seconds"] = round(time.monotonic() - started, 2)
         return {"outcome": result, "autograded": autograded}
 
 
@@ -150,7 +184,7 @@ class GradingProcess:
         self.process = None
 
     def _start(self) -> None:
-        env = {**os.environ, **SINGLE_THREADED}
+        env = {**os.environ, **_process_environment()}
         env.pop("MPLBACKEND", None)  # the kernels' inline figures, for the feedback
         self.log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
@@ -236,7 +270,7 @@ def _kernel_spec(folder: Path, sandbox: list[Path], settings: dict) -> None:
             VIOLATIONS_ENV: str(folder / "violations.jsonl"),
             "IPYTHONDIR": str(home / "ipython"),
             "TMPDIR": str(home / "tmp"),
-            **SINGLE_THREADED,
+            **_process_environment(),
         },
     }
     (home / "tmp").mkdir(parents=True, exist_ok=True)
@@ -264,6 +298,7 @@ def _nbgrader_config(course: Path, settings: dict):
     ]
     config.SturdyExecute.kernel_name = KERNEL_NAME
     config.SturdyExecute.timeout = int(settings["cell_timeout"])
+    config.SturdyExecute.startup_timeout = int(settings["kernel_startup_timeout"])
     config.SturdyExecute.notebook_timeout = float(settings["notebook_timeout"])
     config.SturdyExecute.max_output_bytes = int(settings["max_output_bytes"])
     return config
@@ -323,10 +358,28 @@ def grade_folder(folder: Path) -> dict:
         log = response.get("log", "") + response.get("error", "")
         if not response["success"]:
             return outcomes.unreadable(student, assignment, release, "error",
-                                       "nbgrader could not grade it: " + _last_lines(log))
+                                       "nbgrader could not grade it: " + failure_cause(log))
     graded = outcomes.collect(course, SCRATCH_STUDENT, assignment, release, problems, folder / "violations.jsonl",
                               settings)
     return {**graded, "student_id": student}
+
+
+# An exception line of a traceback in nbgrader's log: "    RuntimeError: Kernel died before replying ...".
+_EXCEPTION_LINE = re.compile(r"^\s*((?:\w+\.)*\w*(?:Error|Exception|Exit|Timeout)): (.+)$", re.MULTILINE)
+# nbgrader's own summary, which only points back at the traceback above it.
+_SUMMARY_EXCEPTIONS = ("NbGraderException",)
+
+
+def failure_cause(log: str) -> str:
+    """The real cause of a failed ``nbgrader autograde`` in its log: the last exception that is not
+    nbgrader's "see the above traceback" summary (``RuntimeError: Kernel died before replying to
+    kernel_info``); the log's last lines when it has none."""
+    causes = [match for match in _EXCEPTION_LINE.finditer(log)
+              if match.group(1).rsplit(".", 1)[-1] not in _SUMMARY_EXCEPTIONS]
+    if not causes:
+        return _last_lines(log)
+    name, text = causes[-1].groups()
+    return f"{name.rsplit('.', 1)[-1]}: {text.strip()}"[:1500]
 
 
 def _last_lines(text: str, count: int = 6) -> str:
