@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo lab test test-gpu bench bench-grading release clean
+.PHONY: help demo lab test test-gpu bench bench-grading bench-notebooks release clean
 
 help:
 	@echo "make demo      the grading loop on an embedded class of 11: release, grade in parallel, feedback, report"
@@ -17,6 +17,7 @@ help:
 	@echo "make test-gpu  run only the GPU cases (needs CuPy and a CUDA device: pip install -e '.[gpu]')"
 	@echo "make bench     speed and memory benchmarks (a few minutes); tables on screen, JSON and a plot in benchmarks/out/"
 	@echo "make bench-grading  notebooks graded per minute: sequential nbgrader against mlpcore grade --workers 2"
+	@echo "make bench-notebooks  each solution notebook's run time, idle and busy, one BLAS thread per core or per kernel"
 	@echo "make clean     remove .venv and caches"
 
 $(STAMP): pyproject.toml
@@ -49,6 +50,9 @@ bench: $(STAMP)
 
 bench-grading: $(STAMP)
 	$(BIN)/python -m benchmarks.grading
+
+bench-notebooks: $(STAMP)
+	$(BIN)/python -m benchmarks.notebooks $(BENCH_FLAGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info

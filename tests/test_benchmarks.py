@@ -118,3 +118,19 @@ def test_mlpcore_bench_forwards_its_arguments(capsys):
 
     assert main(["bench", "--help"]) == 0
     assert "--quick" in capsys.readouterr().out
+
+
+def test_the_notebook_benchmark_times_a_run_and_stops_one_at_its_limit(tmp_path):
+    from benchmarks import notebooks
+    import nbformat
+
+    path = tmp_path / "nap.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import time\ntime.sleep(1)")]), path)
+    run = notebooks.run_notebook(path, "1", limit=60)
+    assert run["finished"] and run["seconds"] >= run["slowest_cell_seconds"] >= 1.0
+    stopped = notebooks.run_notebook(path, "all", limit=0.5)  # the one-second cell outlasts the limit
+    assert not stopped["finished"]
+    with notebooks.busy_processes(2):
+        pass  # they start, and are stopped when the block ends
+    notebooks.plot([{**run, "notebook": "nap", "load": "idle", "blas_threads": "one"}], tmp_path / "chart.png")
+    assert (tmp_path / "chart.png").stat().st_size > 1000
