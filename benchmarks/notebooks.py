@@ -92,9 +92,12 @@ def measure(assignments, busy: int, limit: float, progress=print) -> list[dict]:
                 for assignment in assignments:
                     for path in course.notebooks(ROOT, assignment):
                         result = run_notebook(path, setting, limit)
+                        # The machine's own load as the run ended: other users' work shows here too.
+                        result["load_average_1min"] = round(os.getloadavg()[0], 2)
                         rows.append({"notebook": assignment, "load": load, "blas_threads": label, **result})
                         progress(f"  {assignment:<22} {load:<18} {label:<24} {result['seconds']:7.1f} s"
                                  f"  slowest cell {result['slowest_cell_seconds']:6.1f} s"
+                                 f"  load {result['load_average_1min']:4.1f}"
                                  + ("" if result["finished"] else "  (stopped at the limit)"))
     return rows
 
