@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from .. import course
-from . import worker
+from . import sandbox, worker
 
 DEMO_OUTPUT = Path("grading") / "demo"
 
@@ -57,6 +57,9 @@ def _grading_options(parser) -> None:
                         default=worker.DEFAULT_SETTINGS["kernel_startup_timeout"], metavar="S",
                         help="seconds a kernel has to start; a submission whose kernel did not start is graded "
                              f"again, up to {worker.GRADER_RETRIES} times, with twice as long each time (default: %(default)s)")
+    parser.add_argument("--sandbox", choices=sandbox.CHOICES, default=worker.DEFAULT_SETTINGS["sandbox"],
+                        help="run each kernel in bubblewrap (bwrap), with the file-system fence only (none), or "
+                             "in bubblewrap where it works (auto, the default; the output says which)")
     parser.add_argument("--scheduler", metavar="ADDRESS",
                         help="grade on an existing Dask cluster (e.g. tcp://10.0.0.5:8786) instead of this machine")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -64,7 +67,7 @@ def _grading_options(parser) -> None:
 
 def _settings(args) -> dict:
     return {"notebook_timeout": args.timeout, "cell_timeout": min(args.cell_timeout, int(args.timeout)),
-            "memory_mb": args.memory, "kernel_startup_timeout": args.kernel_start_timeout}
+            "memory_mb": args.memory, "kernel_startup_timeout": args.kernel_start_timeout, "sandbox": args.sandbox}
 
 
 def run_release(args) -> int:

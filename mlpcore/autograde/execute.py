@@ -25,7 +25,7 @@ import time
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from nbformat.notebooknode import NotebookNode
-from traitlets import Dict, Float, Integer, List
+from traitlets import Bool, Dict, Float, Integer, List
 
 from nbgrader.preprocessors import Execute
 
@@ -48,6 +48,9 @@ class SturdyExecute(Execute):
     ).tag(config=True)
     # The kernel's own start-up warnings (e.g. "running over TCP without encryption") are not the learner's.
     extra_arguments = List(["--IPKernelApp.log_level=ERROR"]).tag(config=True)
+    sandboxed = Bool(
+        False, help="Whether kernels run inside bubblewrap (then an exit status over 128 is a signal's)."
+    ).tag(config=True)
     kernel_env = Dict(
         help="Variables added to each kernel's environment (mlpcore check: the course's BLAS threads)."
     ).tag(config=True)
@@ -117,9 +120,11 @@ class SturdyExecute(Execute):
         code = process.poll() if process is not None else None
         if code is None:
             return ""
-        if code < 0:
+        # A kernel in bubblewrap is bwrap's child: bwrap exits with 128 + the signal that killed it.
+        signal_number = -code if code < 0 else code - 128 if self.sandboxed and code > 128 else None
+        if signal_number is not None:
             names = {6: "SIGABRT", 9: "SIGKILL (out of memory?)", 11: "SIGSEGV, a segmentation fault"}
-            return f" (killed by signal {-code}: {names.get(-code, 'a signal')})"
+            return f" (killed by signal {signal_number}: {names.get(signal_number, 'a signal')})"
         return f" (it exited with status {code})"
 
     def _mark_not_run(self, start: int, why: str) -> None:

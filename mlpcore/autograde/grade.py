@@ -30,11 +30,11 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from .. import course
-from . import gradebook, worker
+from . import gradebook, sandbox, worker
 from .outcome import read_saved
 
 NBGRADER_EXPORT = "nbgrader-export.csv"
-GRADES_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "reasons", "seconds"]
+GRADES_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "reasons", "seconds", "sandbox"]
 EXERCISE_COLUMNS = ["student_id", "assignment", "notebook", "exercise", "grade_id", "score", "max_score",
                     "outcome", "mistake"]
 
@@ -98,7 +98,8 @@ def write_tables(output: Path) -> None:
         writer = csv.DictWriter(handle, GRADES_COLUMNS)
         writer.writeheader()
         for result in everything:
-            writer.writerow({**{key: result.get(key) for key in GRADES_COLUMNS}, "reasons": " | ".join(result["reasons"])})
+            writer.writerow({**{key: result.get(key) for key in GRADES_COLUMNS}, "reasons": " | ".join(result["reasons"]),
+                             "sandbox": result.get("sandbox") or "none"})
     with open(output / "exercises.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, EXERCISE_COLUMNS)
         writer.writeheader()
@@ -184,6 +185,8 @@ def grade_class(root, assignment: str, submissions, output, workers: int | None 
         raise ValueError(f"there is no assignment {assignment!r} in {root / course.SOURCE_DIRECTORY}; "
                          f"the assignments are {', '.join(course.assignments(root))}")
     settings = {**worker.DEFAULT_SETTINGS, **(settings or {})}
+    if not scheduler:  # on this machine: decided once here (a Dask worker decides for itself)
+        settings["sandbox"] = sandbox.resolve(settings["sandbox"])
     students = find_students(submissions, assignment)
     output.mkdir(parents=True, exist_ok=True)
 
@@ -208,6 +211,8 @@ def grade_class(root, assignment: str, submissions, output, workers: int | None 
         bar = _Progress(len(todo), progress, f"grading {assignment}")
         bar.note(f"grading {len(todo)} of {len(students)} submissions of {assignment} {where}"
                  + (f" ({len(students) - len(todo)} unchanged since their last grading)" if len(todo) < len(students) else ""))
+        if not scheduler:
+            bar.note(sandbox.describe(settings["sandbox"]))
         started = time.monotonic()
         try:
             for result in _dispatch(list(jobs), workers, scheduler):

@@ -300,11 +300,22 @@ def _gradebook_html(results: list[dict]) -> str:
     return f"<table><tr><th>student</th><th>score</th><th>status</th></tr>{rows}</table>"
 
 
+def _sandbox_html(results: list[dict]) -> str:
+    """A warning when any submission's kernels ran without the OS sandbox (see sandbox.py)."""
+    unsandboxed = [result["student_id"] for result in results if result.get("sandbox", "none") != "bwrap"]
+    if not unsandboxed:
+        return "<p>Every kernel ran in a bubblewrap sandbox.</p>" if results else ""
+    return (f"<p style='color:#a40000'><strong>Not sandboxed:</strong> {len(unsandboxed)} of {len(results)} submissions "
+            "ran with the file-system fence only (no bubblewrap): "
+            f"{escape(', '.join(unsandboxed[:20]))}{' ...' if len(unsandboxed) > 20 else ''}.</p>")
+
+
 def report_html(results: list[dict], exercises: list[dict], flagged: list[dict], assignment: str,
                 png: bytes) -> str:
     """The report page, with the figure ``png`` embedded."""
     body = [
         f"<h1>Class report: {escape(assignment)}</h1>",
+        _sandbox_html(results),
         _summary_html(class_summary(results)),
         png_img(png, f"score distribution and per-exercise pass rates of {assignment}"),
         "<h2>Per exercise</h2>", _exercises_html(exercises),

@@ -36,6 +36,7 @@ from pathlib import Path
 
 from .. import threads
 from . import outcome as outcomes
+from . import sandbox as os_sandbox
 from .kernel import FILE_SIZE_ENV, MEMORY_ENV, SANDBOX_ENV, VIOLATIONS_ENV
 
 KERNEL_NAME = "mlpcore-grading"
@@ -51,6 +52,8 @@ DEFAULT_SETTINGS = {
     "max_output_bytes": 1_000_000,  # output kept per cell
     "max_file_mb": 100,  # largest file a kernel may write
     "kernel_startup_timeout": 60,  # seconds a kernel has to start (doubled on each retry)
+    "sandbox": "auto",  # bwrap, none, or auto: bwrap where it works (see sandbox.py)
+    "tmp_mb": os_sandbox.DEFAULT_TMP_MB,  # a sandboxed kernel's private /tmp
 }
 # A job whose grading failed for a reason not the submission's (status "error") is graded again this
 # many times: on a loaded machine a kernel can miss its start-up time once and start the next time.
@@ -254,31 +257,52 @@ def stop_grading_processes() -> None:
 # ------------------------------------------------------------------ the child process
 
 
-def _kernel_spec(folder: Path, sandbox: list[Path], settings: dict) -> None:
-    """A kernel spec for the fenced kernel, found through JUPYTER_PATH."""
+class KernelFolders:
+    """The folders of one job's kernels: where the submission runs, their home, their report of refused
+    writes, and (sandboxed) the folder of their connection files and sockets."""
+
+    def __init__(self, folder: Path, autograded: Path):
+        self.autograded = autograded
+        self.home = folder / "kernel-home"
+        self.report = folder / "kernel-report"
+        self.violations = self.report / "violations.jsonl"
+        self.runtime = folder / "kernel-runtime"
+        for path in (self.home / "tmp", self.report, self.runtime):
+            path.mkdir(parents=True, exist_ok=True)
+
+
+def _kernel_spec(folder: Path, kernels: KernelFolders, settings: dict, mode: str) -> None:
+    """A kernel spec for the fenced kernel, in bubblewrap when ``mode`` is ``bwrap``; found through JUPYTER_PATH."""
     spec_dir = folder / "jupyter" / "kernels" / KERNEL_NAME
     spec_dir.mkdir(parents=True)
-    home = sandbox[1]
+    kernel = [sys.executable, "-m", "mlpcore.autograde.kernel", "-f", "{connection_file}"]
+    writable = [kernels.autograded, kernels.home]
+    environment = {"IPYTHONDIR": str(kernels.home / "ipython"), "TMPDIR": str(kernels.home / "tmp")}
+    if mode == os_sandbox.BWRAP:
+        kernel = os_sandbox.bwrap_options(os_sandbox.python_paths(), [*writable, kernels.report, kernels.runtime],
+                                          settings["tmp_mb"]) + kernel
+        writable.append(Path(os_sandbox.PRIVATE_TMP))  # in the sandbox's own /tmp, limited in size
+        environment.update(os_sandbox.environment_home(kernels.home), TMPDIR=os_sandbox.PRIVATE_TMP)
     spec = {
-        "argv": [sys.executable, "-m", "mlpcore.autograde.kernel", "-f", "{connection_file}"],
+        "argv": kernel,
         "display_name": "mlpcore grading",
         "language": "python",
+        # bwrap does not pass signals on: an interrupt goes to the kernel as a message.
+        "interrupt_mode": "message" if mode == os_sandbox.BWRAP else "signal",
         "env": {
             MEMORY_ENV: str(settings["memory_mb"]),
             FILE_SIZE_ENV: str(settings["max_file_mb"]),
-            SANDBOX_ENV: os.pathsep.join(str(path) for path in sandbox),
-            VIOLATIONS_ENV: str(folder / "violations.jsonl"),
-            "IPYTHONDIR": str(home / "ipython"),
-            "TMPDIR": str(home / "tmp"),
+            SANDBOX_ENV: os.pathsep.join(str(path) for path in writable),
+            VIOLATIONS_ENV: str(kernels.violations),
+            **environment,
             **_process_environment(),
         },
     }
-    (home / "tmp").mkdir(parents=True, exist_ok=True)
     (spec_dir / "kernel.json").write_text(json.dumps(spec))
     os.environ["JUPYTER_PATH"] = str(folder / "jupyter")
 
 
-def _nbgrader_config(course: Path, settings: dict):
+def _nbgrader_config(course: Path, settings: dict, kernels: KernelFolders, mode: str):
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput, SaveAutoGrades
     from traitlets.config import Config
@@ -301,6 +325,13 @@ def _nbgrader_config(course: Path, settings: dict):
     config.SturdyExecute.startup_timeout = int(settings["kernel_startup_timeout"])
     config.SturdyExecute.notebook_timeout = float(settings["notebook_timeout"])
     config.SturdyExecute.max_output_bytes = int(settings["max_output_bytes"])
+    config.SturdyExecute.sandboxed = mode == os_sandbox.BWRAP
+    if mode == os_sandbox.BWRAP:
+        # The sandboxed kernel has a network of its own: it reaches the grader through Unix sockets,
+        # in a folder bound into the sandbox, next to its connection file.
+        config.KernelManager.transport = "ipc"
+        config.KernelManager.ip = str(kernels.runtime / "kernel")
+        config.KernelManager.connection_file = str(kernels.runtime / "connection.json")
     return config
 
 
@@ -348,20 +379,19 @@ def grade_folder(folder: Path) -> dict:
             nbformat.write(notebook, submitted / f"{name}.ipynb")
 
     log = ""
+    mode = os_sandbox.resolve(settings["sandbox"])
+    kernels = KernelFolders(folder, course / "autograded" / SCRATCH_STUDENT / assignment)
     if any(submitted.glob("*.ipynb")):
-        autograded = course / "autograded" / SCRATCH_STUDENT / assignment
-        home = folder / "kernel-home"
-        _kernel_spec(folder, [autograded, home], settings)
-        config = _nbgrader_config(course, settings)
+        _kernel_spec(folder, kernels, settings, mode)
+        config = _nbgrader_config(course, settings, kernels, mode)
         api = NbGraderAPI(CourseDirectory(config=config), config=config)
         response = api.autograde(assignment, SCRATCH_STUDENT, force=True, create=True)
         log = response.get("log", "") + response.get("error", "")
         if not response["success"]:
             return outcomes.unreadable(student, assignment, release, "error",
                                        "nbgrader could not grade it: " + failure_cause(log))
-    graded = outcomes.collect(course, SCRATCH_STUDENT, assignment, release, problems, folder / "violations.jsonl",
-                              settings)
-    return {**graded, "student_id": student}
+    graded = outcomes.collect(course, SCRATCH_STUDENT, assignment, release, problems, kernels.violations, settings)
+    return {**graded, "student_id": student, "sandbox": mode}
 
 
 # An exception line of a traceback in nbgrader's log: "    RuntimeError: Kernel died before replying ...".

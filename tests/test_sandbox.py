@@ -1,0 +1,139 @@
+"""Every grading kernel in an OS sandbox (bubblewrap): what a submission can see and do from inside.
+
+One student's notebook is graded with ``--sandbox bwrap``. Its relu answer is correct, and also
+looks around: it prints what it can see and reach as one JSON line, and leaves a process behind.
+The tests read that line from the autograded notebook. Skipped, with the reason, where bubblewrap
+cannot run (``.ci/run`` installs it when it runs as root).
+"""
+
+import json
+import os
+import socket
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from mlpcore.autograde import sandbox
+from mlpcore.autograde.grade import grade_class, load_outcomes
+from mlpcore.autograde.sample_class import ASSIGNMENT, NOTEBOOK, fill, solution_answers
+
+ROOT = Path(__file__).resolve().parent.parent
+FULL = 9.0
+TMP_MB = 16
+LINGERER = "4321.5"  # `sleep 4321.5`: a process the submission starts and leaves behind
+
+PROBE = '''
+import json, os, socket, subprocess
+seen = {{}}
+seen["course_root"] = sorted(os.listdir({root!r})) if os.path.isdir({root!r}) else []
+seen["solutions"] = os.path.exists({solutions!r})
+seen["grading_folder"] = os.path.exists({output!r})
+seen["processes"] = []
+for pid in os.listdir("/proc"):
+    if pid.isdigit():
+        try:
+            seen["processes"].append(open(f"/proc/{{pid}}/cmdline", "rb").read().replace(b"\\0", b" ").decode())
+        except OSError:
+            pass
+try:
+    socket.create_connection(("127.0.0.1", {port}), timeout=3).close()
+    seen["network"] = "reached the grader's machine"
+except OSError as exc:
+    seen["network"] = type(exc).__name__
+# Past the fence (a shell, not Python's open), as far as the private /tmp allows.
+filling = subprocess.run(["dd", "if=/dev/zero", "of=/tmp/filler", "bs=1M", "count={tmp_mb}0"], capture_output=True, text=True)
+seen["tmp_error"] = filling.stderr.splitlines()[0] if filling.returncode else None
+seen["tmp_written_mb"] = os.path.getsize("/tmp/filler") / 2**20
+subprocess.Popen(["sleep", {lingerer!r}], start_new_session=True)
+print("SANDBOX-SEEN " + json.dumps(seen))
+'''
+
+
+def _lingering() -> list[int]:
+    pids = []
+    for pid in os.listdir("/proc"):
+        try:
+            if pid.isdigit() and LINGERER.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
+                pids.append(int(pid))
+        except OSError:
+            continue
+    return pids
+
+
+@pytest.fixture(scope="module")
+def sandboxed(tmp_path_factory):
+    problem = sandbox.bwrap_problem()
+    if problem:
+        pytest.skip(f"bubblewrap cannot sandbox kernels here: {problem}")
+    base = tmp_path_factory.mktemp("sandboxed")
+    submissions, output = base / "submitted", base / "grading"
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    answers = solution_answers(ROOT)
+    answers["relu"] += PROBE.format(root=str(ROOT), solutions=str(ROOT / "solutions"), output=str(output),
+                                    port=listener.getsockname()[1], tmp_mb=TMP_MB, lingerer=LINGERER)
+    release = nbformat.read(ROOT / "course" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
+    (submissions / "ada" / ASSIGNMENT).mkdir(parents=True)
+    nbformat.write(fill(release, answers), submissions / "ada" / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
+    try:
+        grade_class(ROOT, ASSIGNMENT, submissions, output, workers=1, progress=False, feedback=False,
+                    settings={"sandbox": "bwrap", "tmp_mb": TMP_MB, "cell_timeout": 60})
+    finally:
+        listener.close()
+    graded = nbformat.read(output / "autograded" / "ada" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
+    lines = [line for cell in graded.cells for out in cell.get("outputs", [])
+             for line in out.get("text", "").splitlines() if line.startswith("SANDBOX-SEEN ")]
+    assert len(lines) == 1, "the probe did not run in the graded kernel"
+    return {"seen": json.loads(lines[0].split(" ", 1)[1]), "outcome": load_outcomes(output, ASSIGNMENT)[0],
+            "output": output}
+
+
+def test_the_student_is_graded_normally_in_the_sandbox(sandboxed):
+    outcome = sandboxed["outcome"]
+    assert (outcome["status"], outcome["score"], outcome["sandbox"]) == ("ok", FULL, "bwrap"), outcome["reasons"]
+    grades = (sandboxed["output"] / "grades.csv").read_text()
+    assert grades.splitlines()[0].endswith(",sandbox") and grades.splitlines()[1].endswith(",bwrap")
+    report = (sandboxed["output"] / f"report-{ASSIGNMENT}.html").read_text()
+    assert "Every kernel ran in a bubblewrap sandbox" in report
+
+
+def test_the_kernel_cannot_see_the_course_sources_or_the_grading_folder(sandboxed):
+    seen = sandboxed["seen"]
+    assert seen["solutions"] is False and seen["grading_folder"] is False
+    # Of the checkout, only the package itself (and the environment, when it lives there) is in view.
+    assert set(seen["course_root"]) <= {"mlpcore", ".venv"}, seen["course_root"]
+
+
+def test_the_kernel_cannot_see_the_grader_or_reach_the_network(sandboxed):
+    seen = sandboxed["seen"]
+    assert seen["network"] in ("ConnectionRefusedError", "OSError", "TimeoutError"), seen["network"]
+    assert not any("pytest" in line or "mlpcore.autograde.worker" in line for line in seen["processes"]), seen["processes"]
+    assert len(seen["processes"]) <= 5, seen["processes"]  # bwrap's init, the kernel and what the probe ran
+
+
+def test_the_private_tmp_is_limited_and_nothing_outlives_the_kernel(sandboxed):
+    seen = sandboxed["seen"]
+    assert "No space left on device" in seen["tmp_error"] and seen["tmp_written_mb"] <= TMP_MB, seen
+    assert _lingering() == [], "a process the submission started outlived its sandbox"
+
+
+def test_bwrap_that_cannot_run_is_a_clear_error_or_a_declared_fallback(monkeypatch):
+    monkeypatch.setattr(sandbox, "bwrap_problem", lambda: "bwrap is not installed (install bubblewrap)")
+    with pytest.raises(RuntimeError, match=r"--sandbox bwrap: bwrap is not installed .* or grade with --sandbox none"):
+        sandbox.resolve("bwrap")
+    assert sandbox.resolve("auto") == "none" and sandbox.resolve("none") == "none"
+    assert sandbox.describe("none").startswith("NOT SANDBOXED") and "not installed" in sandbox.describe("none")
+    with pytest.raises(ValueError, match="--sandbox should be one of auto, bwrap, none, got 'docker'"):
+        sandbox.resolve("docker")
+
+
+def test_the_sandbox_binds_only_the_environment_and_the_package():
+    paths = sandbox.python_paths()
+    assert ROOT not in paths and ROOT / "solutions" not in paths
+    assert any((path / "__init__.py").is_file() and path.name == "mlpcore" for path in paths)
+    options = sandbox.bwrap_options(paths, [Path("/somewhere/writable")], tmp_mb=8)
+    assert options[-1] == "--" and ["--bind", "/somewhere/writable", "/somewhere/writable"] == options[-4:-1]
+    assert "--unshare-all" in options and ["--cap-drop", "ALL"] == options[options.index("--cap-drop"):][:2]
+    assert options[options.index("--size") + 1] == str(8 * 2**20)
