@@ -3,7 +3,8 @@
 ``python -m benchmarks.grading [--copies N] [--workers 2]`` (or ``make bench-grading``) grades a class
 of N copies of the sample class's ordinary students (perfect, blank, partial, mistakes: every one runs
 the whole notebook) with nbgrader's own ``autograde``, one student after another as ``nbgrader
-autograde`` does, then with ``mlpcore grade --workers 1`` and ``--workers W``. It prints both rates and their ratio and writes
+autograde`` does, then with ``mlpcore grade --workers 1`` and ``--workers W`` (in the bubblewrap sandbox
+where it works) and ``--workers W --sandbox none``. It prints the rates, their ratio and what the sandbox costs, and writes
 ``benchmarks/out/grading.json``. The students who time out or crash are left out: they measure the
 limits, not the throughput.
 """
@@ -67,8 +68,11 @@ def make_class(submissions: Path, copies: int) -> list[str]:
 
 
 def main(argv=None) -> int:
+    from mlpcore.autograde import sandbox
     from mlpcore.autograde.grade import grade_class
     from mlpcore.autograde.sample_class import ASSIGNMENT
+
+    from mlpcore import threads
 
     from .common import machine
 
@@ -76,7 +80,7 @@ def main(argv=None) -> int:
     parser.add_argument("--copies", type=int, default=2, help="copies of the 7 ordinary sample students (default 2)")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
-    os.environ.update({"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})  # both sides alike, one core per kernel
+    threads.limit_this_process()  # both sides alike: the course's BLAS threads per kernel
     os.environ.pop("MPLBACKEND", None)
     with tempfile.TemporaryDirectory(prefix="mlpcore-bench-grading-") as scratch:
         base = Path(scratch)
@@ -85,14 +89,22 @@ def main(argv=None) -> int:
         nbgrader_sequential(ROOT, ASSIGNMENT, base / "submitted", students, base / "nbgrader")
         sequential = time.perf_counter() - started
         seconds = {"nbgrader autograde, sequential": sequential}
-        for workers in sorted({1, args.workers}):
+        sandboxed = sandbox.resolve("auto")
+        runs = [(workers, sandboxed) for workers in sorted({1, args.workers})]
+        if sandboxed != sandbox.NONE:
+            runs.append((args.workers, sandbox.NONE))
+        for workers, mode in runs:
             started = time.perf_counter()
-            grade_class(ROOT, ASSIGNMENT, base / "submitted", base / f"mlpcore-{workers}", workers=workers,
-                        progress=False, feedback=False)
-            seconds[f"mlpcore grade --workers {workers}"] = time.perf_counter() - started
+            grade_class(ROOT, ASSIGNMENT, base / "submitted", base / f"mlpcore-{workers}-{mode}", workers=workers,
+                        progress=False, feedback=False, settings={"sandbox": mode})
+            seconds[f"mlpcore grade --workers {workers} --sandbox {mode}"] = time.perf_counter() - started
+    parallel = seconds[f"mlpcore grade --workers {args.workers} --sandbox {sandboxed}"]
     result = {"machine": machine(), "notebooks": len(students), "seconds": seconds,
               "notebooks_per_minute": {name: len(students) * 60 / value for name, value in seconds.items()},
-              "speedup": sequential / seconds[f"mlpcore grade --workers {args.workers}"]}
+              "speedup": sequential / parallel,
+              # The sandbox's share of the parallel run's time (None when bubblewrap cannot run here).
+              "sandbox_cost": (parallel / seconds[f"mlpcore grade --workers {args.workers} --sandbox none"] - 1
+                               if sandboxed != sandbox.NONE else None)}
     OUT.mkdir(exist_ok=True)
     (OUT / "grading.json").write_text(json.dumps(result, indent=2))
     print(f"{len(students)} notebooks of {ASSIGNMENT}; {result['machine']}")
@@ -100,6 +112,10 @@ def main(argv=None) -> int:
         print(f"  {name:<32} {value:6.1f} s  {result['notebooks_per_minute'][name]:5.1f} notebooks/min")
     print(f"  speed-up of --workers {args.workers} over sequential nbgrader: {result['speedup']:.2f}x "
           f"(written to {OUT / 'grading.json'})")
+    if result["sandbox_cost"] is not None:
+        print(f"  the bubblewrap sandbox costs {100 * result['sandbox_cost']:+.1f} % of the time of --workers {args.workers}")
+    else:
+        print(f"  no sandbox measured: {sandbox.bwrap_problem()}")
     return 0
 
 
