@@ -96,6 +96,8 @@ def add_bad_submissions(submissions: Path, escape: Path) -> None:
     updated = solution_answers(ROOT)["sigmoid"] + ("from IPython.display import display\n"
                                                   "display('small', display_id=True).update('y' * 5_000_000)\n")
     write(submissions, "upd", solved_with(sigmoid=updated))
+    # Reaching into the grader: flagged for the instructor, whatever it scores.
+    write(submissions, "spy", solved_with(relu=solution_answers(ROOT)["relu"] + "import sys\nframe = sys._getframe(0)\n"))
     (submissions / "two" / ASSIGNMENT / "zzz").mkdir()
     (submissions / "two" / ASSIGNMENT / "zzz" / f"{NOTEBOOK}.ipynb").write_text(nbformat.writes(release), encoding="utf-8")
 
@@ -105,7 +107,7 @@ EXPECTED = {
     "nia": "invalid", "mo": "missing", "una": "missing", "del": "restructured", "ord": "restructured",
     "oz": "crashed", "max": "crashed", "pat": "output_truncated", "wil": "wrote_outside",
     "sql": "wrote_outside", "chk": "tampered", "dup": "restructured", "zip": "renamed", "two": "ok", "x:y[1]": "ok",
-    "upd": "output_truncated",
+    "upd": "output_truncated", "spy": "suspicious",
 }
 
 
@@ -199,6 +201,12 @@ def test_deleted_and_reordered_cells_are_restored(graded):
 def test_calling_the_reference_is_reported(graded):
     hal = graded["outcomes"]["hal"]
     assert cells(hal)["softmax"]["outcome"] == "reference_used" and cells(hal)["softmax"]["score"] == 0
+
+
+def test_reaching_into_the_grader_is_flagged_with_the_line(graded):
+    spy = graded["outcomes"]["spy"]
+    assert spy["score"] == FULL  # flagged for the instructor to judge, not scored by the flag
+    assert any("frame = sys._getframe(0)" in reason and "call frames" in reason for reason in spy["reasons"]), spy["reasons"]
 
 
 def test_writes_outside_the_folder_are_refused_and_reported(graded):

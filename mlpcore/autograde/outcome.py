@@ -36,6 +36,7 @@ STATUSES = {
     "timeout": "a cell or the notebook ran over its time limit; the other cells were still graded",
     "tampered": "a read-only cell (a test) was edited; graded with the original",
     "reference_used": "an answer called mlpcore's reference implementation",
+    "suspicious": "the code reaches into the grader (frames, closures, tracing, IPython's hooks, mlpcore's internals): read the line named",
     "wrote_outside": "the code tried to write outside its own folder (refused)",
     "restructured": "cells were deleted or reordered; graded after restoring the course's cells and order",
     "renamed": "a notebook was submitted under another name; graded as the right one",

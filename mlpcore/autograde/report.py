@@ -48,7 +48,7 @@ img.figure { max-width: 100%; border: 1px solid #eee; }
 NONE = '<span class="muted">-</span>'  # an empty table cell
 
 # Statuses that mean the grade itself may be wrong or missing: shown in red, the others in yellow.
-SERIOUS_STATUSES = {"invalid", "missing", "error", "crashed", "timeout", "tampered", "reference_used"}
+SERIOUS_STATUSES = {"invalid", "missing", "error", "crashed", "timeout", "tampered", "reference_used", "suspicious"}
 
 
 def escape(text) -> str:

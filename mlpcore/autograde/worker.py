@@ -341,6 +341,7 @@ def grade_folder(folder: Path) -> dict:
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
+    from .suspicious import find_reaching_code
     from .submission import NotebookProblems, locate_notebooks, read_notebook, remove_checker_rebinding, restore_structure
 
     job = json.loads((folder / "job.json").read_text())
@@ -376,6 +377,8 @@ def grade_folder(folder: Path) -> dict:
                 continue
             notebook = restore_structure(notebook, release[name], found)
             notebook = remove_checker_rebinding(notebook, release[name], found)
+            for reason in find_reaching_code(notebook, release[name]):
+                found.add("suspicious", reason)
             nbformat.write(notebook, submitted / f"{name}.ipynb")
 
     log = ""
