@@ -53,6 +53,9 @@ class Exercise:
     # NumPy's overflow turned into an error, and this names the mistake. Without it an overflow
     # can go unseen, because the answer after one may be right (1 / (1 + inf) is 0).
     overflow_hint: str | None = None
+    # (arguments before the call, the same after it) -> the likely mistake of a function that
+    # changed its input, or None.
+    mutation_hint: Callable | None = None
 
 
 # ------------------------------------------------------------------ case makers

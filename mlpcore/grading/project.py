@@ -15,6 +15,7 @@ import numpy as np
 from .. import guard
 from ..data import load_digits, train_test_split
 from ..guard import ReferenceUsedError, learner_code
+from .failure import HIDDEN_CASE, ExerciseFailed, ReferenceUsed
 
 MIN_ACCURACY = 0.95
 
@@ -25,8 +26,6 @@ def check_classifier(train_classifier, predict, hidden: bool = False, min_accura
     Returns the test accuracy; raises :class:`~mlpcore.grading.ExerciseFailed` below it.
     """
     __tracebackhide__ = True
-    from . import ExerciseFailed, ReferenceUsed  # the package imports this module
-
     name = "digits_classifier"
     X, y = load_digits()
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, seed=1 if hidden else 0)
@@ -56,7 +55,8 @@ def check_classifier(train_classifier, predict, hidden: bool = False, min_accura
     accuracy = float(np.mean(predicted == y_test))
     kind = "another split: " if hidden else ""
     if accuracy < min_accuracy:
-        raise ExerciseFailed(name, "wrong", f"{kind}test accuracy {accuracy:.1%} on {len(y_test)} held-out digits, "
+        raise ExerciseFailed(name, "wrong", case=f"{HIDDEN_CASE} (another split of the digits)" if hidden else "",
+                             problem=f"test accuracy {accuracy:.1%} on {len(y_test)} held-out digits, "
                              f"below the {min_accuracy:.0%} needed. Train longer, adjust the learning rate, or widen "
                              "the hidden layer.")
     print(f"{name}: {kind}test accuracy {accuracy:.1%} on {len(y_test)} held-out digits "
