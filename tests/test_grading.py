@@ -228,3 +228,21 @@ def test_a_dropout_mask_that_is_not_zeros_and_ones_is_reported():
 
     with pytest.raises(ExerciseFailed, match=r"mask should hold only 0 \(dropped\) and 1 \(kept\)"):
         check("dropout_forward", dropout_scaled_mask)
+
+
+@pytest.mark.parametrize("name", ["forward_pass", "backward_pass"])
+def test_the_known_mistakes_of_a_network_refuse_an_unknown_activation(name):
+    # The grading's re-statement of a network reads the model's activation table: no silent sigmoid.
+    X, y = np.ones((2, 3)), np.array([0, 1])
+    params = {"W1": np.ones((3, 2)), "b1": np.zeros(2), "W2": np.ones((2, 2)), "b2": np.zeros(2)}
+    wrong = EXERCISES[name].mistakes[0].wrong
+    args = (X, params, "softplus") if name == "forward_pass" else (X, y, params, "softplus")
+    with pytest.raises(ValueError, match="unknown activation 'softplus'; choose one of 'relu', 'sigmoid', 'tanh'"):
+        wrong(*args)
+
+
+def test_the_model_reads_the_activation_record():
+    from mlpcore.activations import ACTIVATIONS
+
+    model = mlpcore.MLP([3, 4, 2], activation="tanh", dtype="float64", seed=0)
+    assert model._activation is ACTIVATIONS["tanh"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import network
+from ..activations import get_activation
 from .exercises import F32, F64, Exercise, Mistake, _normal
 
 # (layer sizes, batch, activation, dtype)
@@ -41,34 +42,19 @@ def backward_pass_cases(rng, hidden):
     return cases
 
 
-def _activation(name, Z):
-    if name == "relu":
-        return np.maximum(Z, 0)
-    if name == "tanh":
-        return np.tanh(Z)
-    return 1 / (1 + np.exp(-Z))
-
-
-def _derivative(name, Z):
-    if name == "relu":
-        return (Z > 0).astype(Z.dtype)
-    if name == "tanh":
-        return 1 - np.tanh(Z) ** 2
-    s = 1 / (1 + np.exp(-Z))
-    return s * (1 - s)
-
-
 def _softmax(Z):
     e = np.exp(Z - Z.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
 
 
 def _network(X, y, params, activation, *, backward=True, softmax=True, hidden_activation=True,
-             output_activation=False, fixed_activation=None, derivative_at_output=False,
-             skip_derivative=False, divide_by_batch=True):
+             output_activation=False, fixed_activation=None, backward_activation=None,
+             derivative_at_output=False, skip_derivative=False, divide_by_batch=True):
     """A forward pass (probabilities, or logits with ``softmax=False``) or, with ``backward``,
-    ``(loss, grads)``; the keyword switches reproduce known mistakes."""
-    activation = fixed_activation or activation
+    ``(loss, grads)``; the keyword switches reproduce known mistakes. The activations come from
+    :data:`mlpcore.activations.ACTIVATIONS`, the model's own table: an unknown name is an error."""
+    forward_with = get_activation(fixed_activation or activation)
+    backward_with = get_activation(backward_activation or fixed_activation or activation)
     n_layers = len(params) // 2
     A, cache = X, []
     for i in range(1, n_layers + 1):
@@ -76,7 +62,7 @@ def _network(X, y, params, activation, *, backward=True, softmax=True, hidden_ac
         cache.append((A, Z))
         last = i == n_layers
         if (not last and hidden_activation) or (last and output_activation):
-            A = _activation(activation, Z)
+            A = forward_with.forward(Z)
         else:
             A = Z
     if not backward:
@@ -95,8 +81,8 @@ def _network(X, y, params, activation, *, backward=True, softmax=True, hidden_ac
             if skip_derivative:
                 dZ = dA
             else:
-                at = _activation(activation, Z_prev) if derivative_at_output else Z_prev
-                dZ = dA * _derivative(activation, at)
+                at = forward_with.forward(Z_prev) if derivative_at_output else Z_prev
+                dZ = backward_with.backward(dA, at)
     return loss, grads
 
 
