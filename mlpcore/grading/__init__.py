@@ -53,7 +53,9 @@ def check(name: str, fn, hidden: bool = False) -> None:
     cases = exercise.cases(rng, hidden)
     for number, args in enumerate(cases, start=1):
         where = f"{HIDDEN_CASE if hidden else 'case'} {number} of {len(cases)} ({describe(exercise, args)})"
-        expected = _call(exercise, exercise.reference, copy.deepcopy(args))
+        with warnings.catch_warnings():  # e.g. numerical_gradient's advice to use float64, meant for users
+            warnings.simplefilter("ignore")
+            expected = _call(exercise, exercise.reference, copy.deepcopy(args))
         learner_args = copy.deepcopy(args)
         refusals_before = guard.refusals
         try:
@@ -185,7 +187,8 @@ def _all_finite(output) -> bool:
 
 def _explains(exercise: Exercise, mistake, args, output) -> bool:
     try:
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             wrong = _call(exercise, mistake.wrong, copy.deepcopy(args))
     except Exception:
         return False
