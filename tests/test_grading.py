@@ -125,13 +125,14 @@ def test_a_mistake_at_exact_zeros_is_caught_by_the_visible_check():
 # ------------------------------------------------------------ closing project
 
 
-def _train_small_mlp(X, y, seed):
-    """A learner-style 64-64-10 ReLU network trained with plain mini-batch SGD."""
-    rng = np.random.default_rng(seed)
+def _train_small_mlp(X, y, seed, rng=None, shuffle=True):
+    """A learner-style 64-64-10 ReLU network trained with plain mini-batch SGD (``rng``: the
+    generator to draw from instead of one seeded with ``seed``; ``shuffle``: a new order each epoch)."""
+    rng = np.random.default_rng(seed) if rng is None else rng
     params = {"W1": rng.standard_normal((64, 64)) * np.sqrt(2 / 64), "b1": np.zeros(64),
               "W2": rng.standard_normal((64, 10)) * np.sqrt(2 / 64), "b2": np.zeros(10)}
     for _ in range(30):
-        order = rng.permutation(len(X))
+        order = rng.permutation(len(X)) if shuffle else np.arange(len(X))
         for start in range(0, len(X), 32):
             rows = order[start:start + 32]
             Xb, yb = X[rows], y[rows]
@@ -182,6 +183,8 @@ def test_the_project_refuses_mlpcores_model():
     with pytest.raises(ExerciseFailed) as failure:
         check_classifier(train_with_mlpcore, lambda model, X: model.predict(X))
     assert failure.value.reason == "reference_used"
+    # The message names what the learner called, not the helper deep inside it that refused.
+    assert "mlpcore.model.MLP (through mlpcore.shapes.parameter_shapes)" in str(failure.value)
 
 
 # --------------------------------------------------- random and stateful checks
@@ -246,3 +249,18 @@ def test_the_model_reads_the_activation_record():
 
     model = mlpcore.MLP([3, 4, 2], activation="tanh", dtype="float64", seed=0)
     assert model._activation is ACTIVATIONS["tanh"]
+
+
+def test_a_classifier_that_does_not_shuffle_fails_the_project_with_the_reason():
+    with pytest.raises(ExerciseFailed) as failure:
+        check_classifier(lambda X, y, seed: _train_small_mlp(X, y, seed, shuffle=False), _predict_small_mlp)
+    assert "not shuffled" in str(failure.value), str(failure.value)
+
+
+def test_a_classifier_drawn_from_global_random_state_fails_the_project():
+    def train_from_global_state(X, y, seed):
+        return _train_small_mlp(X, y, seed, rng=np.random.default_rng(np.random.randint(2**31)))
+
+    with pytest.raises(ExerciseFailed, match="the same seed must give the same network") as failure:
+        check_classifier(train_from_global_state, _predict_small_mlp)
+    assert "np.random.default_rng(seed)" in failure.value.mistake
