@@ -41,11 +41,14 @@ def test_no_frame_of_the_grader_is_shown(errors, name):
     assert "Traceback" not in shown and "---->" not in shown, shown
 
 
-def test_the_likely_mistake_comes_first(errors):
+def test_the_likely_mistake_comes_first_in_lines_validate_shows_whole(errors):
     lines = errors["wrong"].traceback
-    assert lines[0].startswith("ExerciseFailed: relu, case 1 of 3 (Z (1, 3) float64)"), lines
-    assert lines[1] == "Likely mistake: np.minimum instead of np.maximum: ReLU keeps the positive part.", lines
-    assert "differs from the expected values" in lines[2]
+    assert lines[0] == "ExerciseFailed: relu, case 1 of 3 (Z (1, 3) float64)", lines
+    assert lines[1].startswith("Likely mistake: np.minimum instead of np.maximum"), lines
+    shown = " ".join(line.strip() for line in lines)
+    assert "Likely mistake: np.minimum instead of np.maximum: ReLU keeps the positive part." in shown
+    assert shown.index("Likely mistake") < shown.index("differs from the expected values")
+    assert all(len("    " + line) <= 87 for line in lines), lines  # Validate cuts longer lines off
     # The paragraph the grader keeps still names the mistake on its own line.
     assert "\nLikely mistake: np.minimum instead of np.maximum" in errors["wrong"].evalue
 
@@ -53,7 +56,7 @@ def test_the_likely_mistake_comes_first(errors):
 def test_an_error_in_the_learners_function_shows_their_line(errors):
     shown = "\n".join(errors["raises"].traceback)
     assert "your function raised ValueError" in shown
-    assert "line 2 of dense_forward: Z = X @ W.T" in shown, shown
+    assert "line 2 of dense_forward: Z = X @ W.T" in " ".join(line.strip() for line in errors["raises"].traceback), shown
 
 
 def test_an_untouched_exercise_says_it_is_not_written_yet(errors):

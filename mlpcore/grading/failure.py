@@ -18,8 +18,12 @@ from __future__ import annotations
 import os
 import re
 import sysconfig
+import textwrap
 import traceback
 from pathlib import Path
+
+# nbgrader's Validate indents an error's lines by 4 and cuts them off after 87 characters.
+DISPLAY_WIDTH = 83
 
 # Cases of a hidden check are labelled "hidden case N of M"; the self-check tells a
 # failure of the hidden tests from the label (the cell's traceback is no longer shown).
@@ -55,14 +59,16 @@ class ExerciseFailed(AssertionError):
         return text + (f"\nLikely mistake: {self.mistake}." if self.mistake else "")
 
     def _render_traceback_(self) -> list[str]:
-        """The lines IPython shows instead of a traceback: no frame of the grader, the mistake early."""
-        lines = [f"{type(self).__name__}: {self.exercise}" + (f", {self.case}" if self.case else "")]
+        """The lines IPython shows instead of a traceback: no frame of the grader, the mistake early,
+        each line short enough for nbgrader's Validate, which cuts longer ones off."""
+        parts = [f"{type(self).__name__}: {self.exercise}" + (f", {self.case}" if self.case else "")]
         if self.mistake:
-            lines.append(f"Likely mistake: {self.mistake}.")
-        lines.append(f"What the check found: {self.problem}.")
+            parts.append(f"Likely mistake: {self.mistake}.")
+        parts.append(f"What the check found: {self.problem}.")
         if self.your_code:
-            lines.append(f"Raised in your code, {self.your_code}")
-        return lines
+            parts.append(f"Raised in your code, {self.your_code}")
+        return [line for part in parts for line in textwrap.wrap(part, DISPLAY_WIDTH, subsequent_indent="    ",
+                                                                 break_on_hyphens=False)]
 
 
 class ReferenceUsed(ExerciseFailed):
