@@ -59,6 +59,12 @@ def cross_entropy_epsilon_inside(P, y):
     return float(-np.mean(np.log(P[np.arange(len(y)), y] + 1e-12)))
 
 
+def cross_entropy_clipped_both_sides(P, y):
+    """deeplearning.ai style: every probability clipped into [1e-15, 1 - 1e-15] before the log."""
+    clipped = np.clip(P, 1e-15, 1 - 1e-15)
+    return float(-np.sum(np.log(clipped[np.arange(len(y)), y])) / len(y))
+
+
 def _mse_array(Y_hat, Y):
     return np.mean((Y_hat - Y) ** 2, keepdims=True).reshape(())  # a 0-d array, not a float
 
@@ -350,7 +356,7 @@ class AdamCS231n:
 
 CORRECT = {
     "sigmoid": [sigmoid_cs231n],
-    "cross_entropy": [cross_entropy_epsilon_inside],
+    "cross_entropy": [cross_entropy_epsilon_inside, cross_entropy_clipped_both_sides],
     "he": [he_rng_normal],
     "dropout_forward": [dropout_cs231n],
     "Adam": [AdamCS231n],
