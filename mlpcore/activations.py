@@ -13,6 +13,9 @@ cross-entropy loss, in :func:`mlpcore.losses.softmax_cross_entropy`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable
+
 from .backend import namespace_of
 from .guard import reference
 from .validation import require_same_shape
@@ -131,14 +134,33 @@ def tanh_backward(dA, Z, A=None):
     return dA * (1.0 - t * t)
 
 
-# Hidden-layer activations by name, with their backward passes: the model picks
-# both from these tables instead of an if-chain.
-ACTIVATIONS = {"relu": relu, "sigmoid": sigmoid, "tanh": tanh}
-ACTIVATION_BACKWARDS = {"relu": relu_backward, "sigmoid": sigmoid_backward, "tanh": tanh_backward}
+@dataclass(frozen=True)
+class Activation:
+    """A hidden-layer activation: ``forward(Z) -> A``, ``backward(dA, Z) -> dZ``, and whether the
+    backward pass can reuse the forward's output ``A`` (passed as ``A=``) instead of recomputing
+    ``g(Z)``: sigmoid and tanh can (their derivatives are written with their output), ReLU needs only Z."""
+
+    name: str
+    forward: Callable
+    backward: Callable
+    reuses_output: bool
+
+    def backward_given_output(self, dA, Z, A):
+        """``dZ`` for the layer whose forward pass computed ``A = forward(Z)``."""
+        return self.backward(dA, Z, A=A) if self.reuses_output else self.backward(dA, Z)
 
 
-def get_activation(name: str):
-    """``(forward, backward)`` for a hidden-layer activation name; a clear error for unknown names."""
-    if name not in ACTIVATIONS:
+# The one table of hidden-layer activations: the model, the command line and the grading's
+# re-statement of a network all pick from it by name, never with an if-chain.
+ACTIVATIONS = {activation.name: activation for activation in (
+    Activation("relu", relu, relu_backward, reuses_output=False),
+    Activation("sigmoid", sigmoid, sigmoid_backward, reuses_output=True),
+    Activation("tanh", tanh, tanh_backward, reuses_output=True),
+)}
+
+
+def get_activation(name: str) -> Activation:
+    """The :class:`Activation` called ``name``; a clear error for a name that is not one."""
+    if not isinstance(name, str) or name not in ACTIVATIONS:
         raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(map(repr, ACTIVATIONS))}.")
-    return ACTIVATIONS[name], ACTIVATION_BACKWARDS[name]
+    return ACTIVATIONS[name]

@@ -11,6 +11,7 @@ comparison.
 from __future__ import annotations
 
 import inspect
+import sys
 from contextlib import contextmanager
 
 # A plain counter rather than a context variable, so that threads started by
@@ -33,8 +34,10 @@ def reference(fn):
         global refusals
         if _learner_depth:
             refusals += 1
+            called = _called_by_the_learner(sys._getframe(1))
+            name = qualified if called in (None, qualified) else f"{called} (through {qualified})"
             raise ReferenceUsedError(
-                f"{qualified} is mlpcore's reference answer, and it refuses to run while your code is "
+                f"{name} is mlpcore's reference answer, and it refuses to run while your code is "
                 "being checked: write this exercise with NumPy yourself."
             )
         return fn(*args, **kwargs)
@@ -45,6 +48,19 @@ def reference(fn):
         setattr(guarded, attribute, getattr(fn, attribute))
     guarded.__signature__ = inspect.signature(fn)
     return guarded
+
+
+def _called_by_the_learner(frame) -> str | None:
+    """The mlpcore function that code outside mlpcore called and that led to ``frame`` (a reference's
+    caller): ``mlpcore.model.MLP`` when the learner built a model whose constructor called a reference.
+    None when the learner called the reference itself."""
+    entry = None
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("mlpcore."):
+        entry, frame = frame, frame.f_back
+    if entry is None:
+        return None
+    name = getattr(entry.f_code, "co_qualname", entry.f_code.co_name)  # co_qualname: Python 3.11+
+    return f"{entry.f_globals['__name__']}.{name.removesuffix('.__init__')}"
 
 
 @contextmanager

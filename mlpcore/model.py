@@ -134,7 +134,7 @@ class MLP:
         self.params = params
         self.layer_sizes = sizes
         self.activation = activation
-        self._activate, self._activate_backward = get_activation(activation)
+        self._activation = get_activation(activation)
         self.dtype = params["W1"].dtype
         self.device = backend.device_of(params["W1"])
         self._rng = rng
@@ -212,7 +212,7 @@ class MLP:
             if i == self.n_layers:
                 cache.append((A, Z, None, None))
                 return Z, cache
-            A_hidden = self._activate(Z)
+            A_hidden = self._activation.forward(Z)
             A_next, mask = dropout_forward(A_hidden, dropout, self._rng) if dropout else (A_hidden, None)
             cache.append((A, Z, A_hidden, mask))
             A = A_next
@@ -230,10 +230,7 @@ class MLP:
             _, Z, A_hidden, mask = cache[i - 2]  # the hidden layer that produced this layer's input
             if mask is not None:
                 dA = dropout_backward(dA, mask, dropout)
-            if self.activation == "relu":
-                dZ = self._activate_backward(dA, Z)
-            else:  # sigmoid and tanh reuse their forward output instead of recomputing it
-                dZ = self._activate_backward(dA, Z, A=A_hidden)
+            dZ = self._activation.backward_given_output(dA, Z, A_hidden)
         return grads
 
     def loss_and_grads(self, X, y, l2=0.0, dropout=0.0):

@@ -27,8 +27,8 @@ def test_softmax_ignores_a_constant_shift_per_row(xp, rng):
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_output_stays_in_the_input_namespace_and_dtype(xp, name, dtype):
     Z = xp.asarray(np.linspace(-3, 3, 12).reshape(3, 4).astype(dtype))
-    forward, backward = act.get_activation(name)
-    for out in (forward(Z), backward(Z, Z), act.softmax(Z)):
+    activation = act.get_activation(name)
+    for out in (activation.forward(Z), activation.backward(Z, Z), act.softmax(Z)):
         assert out.dtype == Z.dtype and tuple(out.shape) == (3, 4)
         assert type(out) is type(Z)
 
@@ -48,7 +48,7 @@ def test_sigmoid_and_tanh_backward_accept_the_cached_output(xp, rng):
 
 @pytest.mark.parametrize("name", sorted(act.ACTIVATIONS))
 def test_backward_rejects_mismatched_shapes(xp, name):
-    _, backward = act.get_activation(name)
+    backward = act.get_activation(name).backward
     with pytest.raises(ValueError, match=r"dA and Z should have the same shape, but dA has shape \(2, 3\) and Z has shape \(3, 2\)"):
         backward(xp.ones((2, 3)), xp.ones((3, 2)))
 
@@ -56,3 +56,10 @@ def test_backward_rejects_mismatched_shapes(xp, name):
 def test_unknown_activation_lists_the_choices():
     with pytest.raises(ValueError, match="unknown activation 'relu6'; choose one of 'relu', 'sigmoid', 'tanh'"):
         act.get_activation("relu6")
+
+
+@pytest.mark.parametrize("name", sorted(act.ACTIVATIONS))
+def test_the_backward_that_reuses_the_output_gives_the_same_gradient(xp, rng, name):
+    activation = act.get_activation(name)
+    Z, dA = (to_xp(xp, rng.standard_normal((3, 5))) for _ in range(2))
+    assert_close(activation.backward_given_output(dA, Z, activation.forward(Z)), activation.backward(dA, Z))

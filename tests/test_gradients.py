@@ -23,7 +23,7 @@ def weighted_sum(xp, out, G):
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("name", sorted(activations.ACTIVATIONS))
 def test_activation_backward(xp, rng, name, shape):
-    forward, backward = activations.get_activation(name)
+    forward, backward = activations.get_activation(name).forward, activations.get_activation(name).backward
     Z = to_xp(xp, rng.standard_normal(shape))
     G = to_xp(xp, rng.standard_normal(shape))
     numeric = numerical_gradient(lambda z: weighted_sum(xp, forward(z), G), Z)

@@ -115,23 +115,24 @@ def test_hidden_cases_are_more_and_different():
     assert len(hidden) > len(visible)
 
 
-def test_a_mistake_only_hidden_cases_catch():
-    # Z >= 0 differs from Z > 0 only at exact zeros, which only the hidden cases contain.
-    check("relu_backward", lambda dA, Z: dA * (Z >= 0))
-    with pytest.raises(ExerciseFailed, match="Z >= 0"):
-        check("relu_backward", lambda dA, Z: dA * (Z >= 0), hidden=True)
+def test_a_mistake_at_exact_zeros_is_caught_by_the_visible_check():
+    # Z >= 0 differs from Z > 0 only at exact zeros: the visible cases hold some, as the notebook's rule is stated.
+    with pytest.raises(ExerciseFailed, match="Z >= 0") as failure:
+        check("relu_backward", lambda dA, Z: dA * (Z >= 0))
+    assert "hidden" not in failure.value.case
 
 
 # ------------------------------------------------------------ closing project
 
 
-def _train_small_mlp(X, y, seed):
-    """A learner-style 64-64-10 ReLU network trained with plain mini-batch SGD."""
-    rng = np.random.default_rng(seed)
+def _train_small_mlp(X, y, seed, rng=None, shuffle=True):
+    """A learner-style 64-64-10 ReLU network trained with plain mini-batch SGD (``rng``: the
+    generator to draw from instead of one seeded with ``seed``; ``shuffle``: a new order each epoch)."""
+    rng = np.random.default_rng(seed) if rng is None else rng
     params = {"W1": rng.standard_normal((64, 64)) * np.sqrt(2 / 64), "b1": np.zeros(64),
               "W2": rng.standard_normal((64, 10)) * np.sqrt(2 / 64), "b2": np.zeros(10)}
     for _ in range(30):
-        order = rng.permutation(len(X))
+        order = rng.permutation(len(X)) if shuffle else np.arange(len(X))
         for start in range(0, len(X), 32):
             rows = order[start:start + 32]
             Xb, yb = X[rows], y[rows]
@@ -182,6 +183,8 @@ def test_the_project_refuses_mlpcores_model():
     with pytest.raises(ExerciseFailed) as failure:
         check_classifier(train_with_mlpcore, lambda model, X: model.predict(X))
     assert failure.value.reason == "reference_used"
+    # The message names what the learner called, not the helper deep inside it that refused.
+    assert "mlpcore.model.MLP (through mlpcore.shapes.parameter_shapes)" in str(failure.value)
 
 
 # --------------------------------------------------- random and stateful checks
@@ -228,3 +231,36 @@ def test_a_dropout_mask_that_is_not_zeros_and_ones_is_reported():
 
     with pytest.raises(ExerciseFailed, match=r"mask should hold only 0 \(dropped\) and 1 \(kept\)"):
         check("dropout_forward", dropout_scaled_mask)
+
+
+@pytest.mark.parametrize("name", ["forward_pass", "backward_pass"])
+def test_the_known_mistakes_of_a_network_refuse_an_unknown_activation(name):
+    # The grading's re-statement of a network reads the model's activation table: no silent sigmoid.
+    X, y = np.ones((2, 3)), np.array([0, 1])
+    params = {"W1": np.ones((3, 2)), "b1": np.zeros(2), "W2": np.ones((2, 2)), "b2": np.zeros(2)}
+    wrong = EXERCISES[name].mistakes[0].wrong
+    args = (X, params, "softplus") if name == "forward_pass" else (X, y, params, "softplus")
+    with pytest.raises(ValueError, match="unknown activation 'softplus'; choose one of 'relu', 'sigmoid', 'tanh'"):
+        wrong(*args)
+
+
+def test_the_model_reads_the_activation_record():
+    from mlpcore.activations import ACTIVATIONS
+
+    model = mlpcore.MLP([3, 4, 2], activation="tanh", dtype="float64", seed=0)
+    assert model._activation is ACTIVATIONS["tanh"]
+
+
+def test_a_classifier_that_does_not_shuffle_fails_the_project_with_the_reason():
+    with pytest.raises(ExerciseFailed) as failure:
+        check_classifier(lambda X, y, seed: _train_small_mlp(X, y, seed, shuffle=False), _predict_small_mlp)
+    assert "not shuffled" in str(failure.value), str(failure.value)
+
+
+def test_a_classifier_drawn_from_global_random_state_fails_the_project():
+    def train_from_global_state(X, y, seed):
+        return _train_small_mlp(X, y, seed, rng=np.random.default_rng(np.random.randint(2**31)))
+
+    with pytest.raises(ExerciseFailed, match="the same seed must give the same network") as failure:
+        check_classifier(train_from_global_state, _predict_small_mlp)
+    assert "np.random.default_rng(seed)" in failure.value.mistake

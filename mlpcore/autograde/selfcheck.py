@@ -27,6 +27,7 @@ import re
 from pathlib import Path
 
 from .. import threads
+from ..grading.failure import failed_in_hidden_cases
 from .execute import CELL_TIMEOUT, KERNEL_DIED, NOT_RUN, SturdyExecute
 from .outcome import OUTCOME_WORDS, cell_outcome, exercise_name
 from .submission import read_notebook
@@ -41,7 +42,6 @@ HIDDEN_COMMENT = "# The hidden tests of the course's grading: the same checks wi
 # The marker of a passing or failing exercise in the terminal.
 PASS_MARK, FAIL_MARK = "✓", "✗"
 _LIKELY_MISTAKE_LINE = re.compile(r"\n?\s*Likely mistake: .*$", re.DOTALL)
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 # --- the hidden variant of a test cell ------------------------------------------------------------------------
@@ -229,18 +229,10 @@ def _run(notebook, folder: Path, timeout: int, notebook_timeout: float, hook) ->
 
 
 def _failed_in_hidden_tests(cell) -> bool:
-    """Whether the cell's error was raised by a hidden call: the line IPython's traceback points at
-    (``----> 3 check('relu', relu, hidden=True)``) in the cell's own frame. False when unsure."""
-    for out in cell.get("outputs", []):
-        if out.get("output_type") != "error":
-            continue
-        for entry in out.get("traceback", []):
-            frame = _ANSI.sub("", entry)
-            if not frame.lstrip().startswith("Cell In["):
-                continue
-            pointed = [line for line in frame.splitlines() if line.lstrip().startswith("---->")]
-            return bool(pointed) and "hidden=True" in pointed[0].replace(" ", "")
-    return False
+    """Whether the cell's error was raised by a hidden check: its message names a hidden case
+    (the failure's own display replaces IPython's traceback, so no frame says which call it was)."""
+    return any(out.get("output_type") == "error" and failed_in_hidden_cases(out.get("evalue", ""))
+               for out in cell.get("outputs", []))
 
 
 def _exercise(cell, edited: bool) -> dict:

@@ -13,7 +13,8 @@ more and harder cases. For every case :func:`check`
 
 A failure raises :class:`ExerciseFailed`, an ``AssertionError``, so nbgrader
 scores the cell 0; ``reason`` says why ("wrong", "error", "mutated_input",
-"reference_used").
+"reference_used"). IPython shows it as a short message, not as a traceback
+of this package (see :mod:`mlpcore.grading.failure`).
 """
 
 from __future__ import annotations
@@ -29,26 +30,11 @@ from .. import guard
 from ..guard import ReferenceUsedError, learner_code
 from .compare import as_array, compare_output, same_output
 from .exercises import Exercise
+from .failure import HIDDEN_CASE, ExerciseFailed, ReferenceUsed, failed_in_hidden_cases, learner_line
+from .project import check_classifier
 from .table import EXERCISES
 
-__all__ = ["check", "check_classifier", "ExerciseFailed", "ReferenceUsed", "EXERCISES"]
-
-
-class ExerciseFailed(AssertionError):
-    """An exercise's check failed; ``reason`` is one of wrong, error, mutated_input, reference_used."""
-
-    def __init__(self, exercise: str, reason: str, message: str):
-        super().__init__(f"{exercise}: {message}")
-        self.exercise = exercise
-        self.reason = reason
-
-
-class ReferenceUsed(ExerciseFailed):
-    """The learner's code called mlpcore's reference answer. Its own class, so that the grader
-    can tell it from the error name in a notebook's output."""
-
-    def __init__(self, exercise: str, message: str):
-        super().__init__(exercise, "reference_used", message)
+__all__ = ["check", "check_classifier", "ExerciseFailed", "ReferenceUsed", "EXERCISES", "failed_in_hidden_cases"]
 
 
 def check(name: str, fn, hidden: bool = False) -> None:
@@ -56,7 +42,7 @@ def check(name: str, fn, hidden: bool = False) -> None:
 
     Prints one line when every case matches.
     """
-    __tracebackhide__ = True  # IPython and pytest show the learner's cell, not this function
+    __tracebackhide__ = True  # pytest shows the test, not this function (IPython: see failure.py)
     if name not in EXERCISES:
         raise KeyError(f"there is no exercise {name!r}; the exercises are {', '.join(sorted(EXERCISES))}")
     exercise = EXERCISES[name]
@@ -66,8 +52,10 @@ def check(name: str, fn, hidden: bool = False) -> None:
     rng = np.random.default_rng(zlib.crc32(name.encode()) + (1 if hidden else 0))
     cases = exercise.cases(rng, hidden)
     for number, args in enumerate(cases, start=1):
-        where = f"case {number} of {len(cases)} ({describe(exercise, args)})"
-        expected = _call(exercise, exercise.reference, copy.deepcopy(args))
+        where = f"{HIDDEN_CASE if hidden else 'case'} {number} of {len(cases)} ({describe(exercise, args)})"
+        with warnings.catch_warnings():  # e.g. numerical_gradient's advice to use float64, meant for users
+            warnings.simplefilter("ignore")
+            expected = _call(exercise, exercise.reference, copy.deepcopy(args))
         learner_args = copy.deepcopy(args)
         refusals_before = guard.refusals
         try:
@@ -77,13 +65,7 @@ def check(name: str, fn, hidden: bool = False) -> None:
         except Exception as exc:
             if guard.refusals != refusals_before:
                 raise ReferenceUsed(name, "your function called mlpcore's own answer.") from None
-            if isinstance(exc, FloatingPointError) and exercise.overflow_hint:
-                raise ExerciseFailed(
-                    name, "wrong", f"{where}: your function overflowed ({exc}).\nLikely mistake: {exercise.overflow_hint}."
-                ) from None
-            raise ExerciseFailed(
-                name, "error", f"{where}: your function raised {type(exc).__name__}: {exc}{_hint(exercise, fn, cases)}"
-            ) from None
+            raise _raised(exercise, fn, cases, where, exc) from None
         if guard.refusals != refusals_before:  # the learner's code caught the refusal itself
             raise ReferenceUsed(name, "your function called mlpcore's own answer, which "
                                  "refuses to run while your code is being checked.")
@@ -91,9 +73,10 @@ def check(name: str, fn, hidden: bool = False) -> None:
         if changed:
             raise ExerciseFailed(
                 name, "mutated_input",
-                f"{where}: your function changed its input {changed}. Compute new arrays instead of modifying "
+                f"your function changed its input {changed}. Compute new arrays instead of modifying "
                 "the arguments in place (for example Z = Z + b rather than Z += b on an argument); "
-                "if you nudge entries in place on purpose, put each one back afterwards.",
+                "if you nudge entries in place on purpose, put each one back afterwards",
+                case=where, mistake=exercise.mutation_hint(args, learner_args) if exercise.mutation_hint else None,
             )
         if exercise.judge is not None:
             problem = exercise.judge(output, expected, args, lambda other=None: _run_learner(
@@ -101,7 +84,7 @@ def check(name: str, fn, hidden: bool = False) -> None:
         else:
             problem = compare_output(output, expected, exercise.outputs)
         if problem:
-            raise ExerciseFailed(name, "wrong", f"{where}: {problem}.{_hint(exercise, fn, cases)}")
+            raise ExerciseFailed(name, "wrong", problem, case=where, mistake=_hint(exercise, fn, cases))
     kind = "hidden " if hidden else ""
     print(f"{name}: all {len(cases)} {kind}cases match the reference.")
 
@@ -204,7 +187,8 @@ def _all_finite(output) -> bool:
 
 def _explains(exercise: Exercise, mistake, args, output) -> bool:
     try:
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             wrong = _call(exercise, mistake.wrong, copy.deepcopy(args))
     except Exception:
         return False
@@ -213,16 +197,27 @@ def _explains(exercise: Exercise, mistake, args, output) -> bool:
     return same_output(output, wrong)
 
 
-def _hint(exercise: Exercise, fn, cases) -> str:
-    """``"\nLikely mistake: ..."`` from the learner's outputs on all cases, or ""."""
+def _hint(exercise: Exercise, fn, cases) -> str | None:
+    """The likely mistake, from the learner's outputs on all cases, or None."""
     outputs = []
     for args in cases:
         try:
             outputs.append(_run_learner(exercise, fn, copy.deepcopy(args)))
         except Exception:
             outputs.append(RAISED)
-    mistake = likely_mistake(exercise, cases, outputs)
-    return f"\nLikely mistake: {mistake}." if mistake else ""
+    return likely_mistake(exercise, cases, outputs)
 
 
-from .project import check_classifier  # noqa: E402 (it raises ExerciseFailed, defined above)
+def _raised(exercise: Exercise, fn, cases, where: str, exc: Exception) -> ExerciseFailed:
+    """The failure for a learner's function that raised ``exc`` on the case ``where``."""
+    kind = type(exc).__name__
+    if isinstance(exc, NotImplementedError) and not str(exc):
+        # The untouched answer cell: nothing is wrong yet, it is only not written.
+        return ExerciseFailed(exercise.name, "error", "your function is not written yet (it raised NotImplementedError): "
+                              "replace the line raise NotImplementedError() with your code", case=where)
+    if isinstance(exc, FloatingPointError) and exercise.overflow_hint:
+        return ExerciseFailed(exercise.name, "wrong", f"your function overflowed ({exc})", case=where,
+                              mistake=exercise.overflow_hint, your_code=learner_line(exc.__traceback__))
+    return ExerciseFailed(exercise.name, "error", f"your function raised {kind}" + (f": {exc}" if str(exc) else ""),
+                          case=where, mistake=_hint(exercise, fn, cases), your_code=learner_line(exc.__traceback__))
+

@@ -37,8 +37,7 @@ def compare_array(name: str, value, expected: np.ndarray) -> str | None:
     if actual.shape != expected.shape:
         return f"{name} should have shape {expected.shape}, but yours has shape {actual.shape}"
     if actual.dtype != expected.dtype:
-        return (f"{name} should have dtype {expected.dtype}, but yours has dtype {actual.dtype}; float inputs "
-                "keep their dtype, and a float64 constant or an np.zeros(...) without dtype= can change it")
+        return f"{name} should have dtype {expected.dtype}, but yours has dtype {actual.dtype}; {dtype_advice(actual.dtype, expected.dtype)}"
     rtol, atol = tolerance(expected.dtype)
     if not np.isfinite(actual).all() and np.isfinite(expected).all():
         bad = np.argwhere(~np.isfinite(actual))[0]
@@ -49,7 +48,7 @@ def compare_array(name: str, value, expected: np.ndarray) -> str | None:
     wrong = np.argwhere(~close)
     first = tuple(int(i) for i in wrong[0])
     return (f"{name} differs from the expected values at {len(wrong)} of {close.size} entries; "
-            f"e.g. at index {first}: yours {actual[first]:.6g}, expected {expected[first]:.6g}")
+            f"e.g. at index {first}: {yours_and_expected(actual[first], expected[first])}")
 
 
 def compare_number(name: str, value, expected: float) -> str | None:
@@ -64,7 +63,43 @@ def compare_number(name: str, value, expected: float) -> str | None:
         return f"{name} is {value}, but the expected value is finite ({expected:.6g})"
     if np.isclose(float(value), expected, rtol=rtol, atol=atol):
         return None
-    return f"{name} is {float(value):.6g}, but the expected value is {expected:.6g}"
+    return f"{name} is not the expected value: {yours_and_expected(float(value), expected)}"
+
+
+def compare_float(name: str, value, expected: float) -> str | None:
+    """Like :func:`compare_number`, for exercises whose text asks for a Python ``float``
+    (``np.float64`` is one; a 0-d array or an ``np.float32`` is not)."""
+    if not isinstance(value, float):
+        kind = "a 0-d array" if isinstance(value, np.ndarray) and value.ndim == 0 else type(value).__name__
+        return f"{name} should be a Python float, but your function returned {kind}; wrap it in float(...)"
+    return compare_number(name, value, expected)
+
+
+def yours_and_expected(actual: float, expected: float) -> str:
+    """``"yours 0.7877113, expected 0.7877109 (relative difference 5.1e-07)"``: as many digits as it
+    takes for the two numbers to read differently, so that the difference is visible."""
+    for digits in (6, 9, 12, 17):
+        mine, theirs = f"{actual:.{digits}g}", f"{expected:.{digits}g}"
+        if mine != theirs:
+            break
+    text = f"yours {mine}, expected {theirs}"
+    if expected != 0 and np.isfinite(actual) and np.isfinite(expected):
+        text += f" (relative difference {abs(actual - expected) / abs(expected):.2g})"
+    return text
+
+
+def dtype_advice(actual, expected) -> str:
+    """Where an output of dtype ``actual`` instead of ``expected`` usually comes from."""
+    actual, expected = np.dtype(actual), np.dtype(expected)
+    if actual == np.bool_:
+        return f"a comparison gives booleans: convert the result with .astype(...) to {expected}"
+    if actual.kind in "iu":
+        return f"integer arithmetic gave integers: convert the result with .astype(...) to {expected}"
+    if expected == np.float64 and actual.kind == "f":
+        return ("NumPy draws and computes in float64 unless told otherwise, so a dtype= or .astype(...) "
+                f"made yours {actual}")
+    return ("float inputs keep their dtype, and a float64 constant or an np.zeros(...) without dtype= "
+            "can change it")
 
 
 def compare_output(value, expected, names) -> str | None:

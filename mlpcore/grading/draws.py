@@ -64,6 +64,34 @@ NOT_FROM_RNG = ("the rng argument was not used (its state did not change): take 
                 "e.g. {example}; a generator of your own gives the same {what} whatever the seed")
 
 
+# How far the sample excess kurtosis of a case's weights may be from a normal distribution's 0.
+# With at least 2500 weights its standard error is at most sqrt(24 / 2500) = 0.1, so a correct normal
+# draw fails with negligible probability (6 standard errors), and a uniform one (-1.2) never passes.
+KURTOSIS_TOLERANCE = 0.6
+
+IGNORES_THE_STATE = ("two different generator states gave the same {what}: every random number must come from "
+                     "the rng argument (e.g. {example}), not from a generator of your own")
+
+
+def _excess_kurtosis(array) -> float:
+    """``E[(x - mean)^4] / Var(x)^2 - 3``: 0 for a normal distribution, -1.2 for a uniform one."""
+    x = np.asarray(array, dtype=np.float64).ravel()
+    centred = x - x.mean()
+    variance = float(np.mean(centred**2))
+    return float(np.mean(centred**4)) / variance**2 - 3.0 if variance > 0 else 0.0
+
+
+def _ignores_the_generator_state(args, again) -> bool:
+    """Whether generators in two different states give the learner's function the same output
+    (it touched ``rng`` but drew from a generator of its own). For dropout, the masks are compared."""
+    outputs = []
+    for seed in (1, 2):
+        fresh = copy.deepcopy(args)
+        output = again(fresh[:2] + (np.random.default_rng(seed),) + fresh[3:])
+        outputs.append(as_array(output[1] if isinstance(output, tuple) else output))
+    return outputs[0] is not None and outputs[1] is not None and np.array_equal(outputs[0], outputs[1])
+
+
 def _spread(array) -> float:
     return float(np.std(as_array(array)))
 
@@ -88,12 +116,22 @@ def judge_initializer(reference):
                     "(rng.standard_normal or rng.normal), not from np.random")
         if not _draws_from_the_given_rng(args, again):
             return NOT_FROM_RNG.format(example="rng.standard_normal((n_in, n_out))", what="weights")
+        if _ignores_the_generator_state(args, again):
+            return IGNORES_THE_STATE.format(what="weights", example="rng.standard_normal((n_in, n_out))")
+        if np.unique(weights, axis=1).shape[1] < weights.shape[1] or np.unique(weights, axis=0).shape[0] < weights.shape[0]:
+            return ("some columns of W are equal (or some rows): units that start with equal weights get equal "
+                    "updates and stay copies of each other; draw every entry independently")
         wanted = _reference_spread(reference, args)
         got = _spread(weights)
         if abs(got / wanted - 1) > SPREAD_TOLERANCE:
             return f"the weights' standard deviation is {got:.4g}, but it should be about {wanted:.4g}"
         if abs(float(weights.mean())) > 5 * wanted / math.sqrt(weights.size):
             return f"the weights' mean is {float(weights.mean()):.3g}, but it should be close to 0"
+        kurtosis = _excess_kurtosis(weights)
+        if abs(kurtosis) > KURTOSIS_TOLERANCE:
+            return (f"the weights do not look normally distributed: their excess kurtosis is {kurtosis:.2f}, where a "
+                    f"normal distribution has 0 (a uniform distribution has -1.2); the notebook asks for normal draws, "
+                    "rng.standard_normal or rng.normal")
         return None
 
     return judge
@@ -130,6 +168,9 @@ def judge_dropout(output, expected, args, again):
         return f"your function should return a tuple (A_out, mask), but it returned {got}"
     for name, value in zip(("A_out", "mask"), output):
         array = as_array(value)
+        if name == "mask" and array is not None and array.dtype == np.bool_:
+            return (f"mask should have dtype {A.dtype}, but yours is bool: a comparison gives booleans; convert "
+                    "the mask with .astype(A.dtype)")
         if array is None or array.shape != A.shape or array.dtype != A.dtype:
             return compare_array(name, value, np.zeros_like(A))
     A_out, mask = (as_array(v) for v in output)
@@ -144,11 +185,27 @@ def judge_dropout(output, expected, args, again):
                 "(rng.random), not from np.random")
     if p_drop > 0 and not _draws_from_the_given_rng(args, again):  # with nothing to drop, no draw is needed
         return NOT_FROM_RNG.format(example="rng.random(A.shape)", what="mask")
+    if p_drop > 0 and _ignores_the_generator_state(args, again):
+        return IGNORES_THE_STATE.format(what="mask", example="rng.random(A.shape)")
+    if p_drop > 0 and _same_count_every_time(args, again):
+        return (f"the mask keeps exactly {int(mask.sum())} of {mask.size} units on every draw: each unit must be kept "
+                "independently with probability 1 - p_drop (rng.random(A.shape) >= p_drop), so the number kept varies")
     kept = float(mask.mean())
     spread = math.sqrt(max(p_drop * (1 - p_drop), 1e-12) / mask.size)
     if abs(kept - (1 - p_drop)) > 5 * spread + 1e-12:
         return f"the mask keeps {kept:.1%} of the units, but with p_drop = {p_drop} it should keep about {1 - p_drop:.0%}"
     return None
+
+
+def _same_count_every_time(args, again, draws=8) -> bool:
+    """Whether the mask keeps the same number of units from generators in ``draws`` different states.
+    Independent draws of even 12 units (the smallest case) all agree with probability below 1e-3;
+    an exact kept fraction (a shuffled list of ones and zeros) agrees every time."""
+    counts = set()
+    for seed in range(draws):
+        fresh = copy.deepcopy(args)
+        counts.add(float(as_array(again(fresh[:2] + (np.random.default_rng(100 + seed),))[1]).sum()))
+    return len(counts) == 1
 
 
 def _kept_fraction(args, output, fraction) -> bool:
@@ -162,12 +219,25 @@ def _kept_fraction(args, output, fraction) -> bool:
 
 
 def _scaled_by(args, output, factor) -> bool:
+    """Whether ``A_out = A * mask * factor(p_drop)`` with a 0/1 mask."""
     A, p_drop, _ = args
     try:
         A_out, mask = (as_array(v).astype(np.float64) for v in output)
     except (TypeError, ValueError, AttributeError):
         return False
-    return p_drop > 0 and A_out.shape == A.shape and np.allclose(A_out, A * mask * factor(p_drop), rtol=1e-4, atol=1e-6)
+    return (p_drop > 0 and A_out.shape == A.shape and mask.shape == A.shape and np.isin(mask, (0, 1)).all()
+            and np.allclose(A_out, A * mask * factor(p_drop), rtol=1e-4, atol=1e-6))
+
+
+def _scaled_mask(args, output) -> bool:
+    """Whether the mask holds 0 and 1 / (1 - p_drop): the scale folded into the mask that was returned."""
+    A, p_drop, _ = args
+    try:
+        mask = as_array(output[1]).astype(np.float64)
+    except (TypeError, ValueError, AttributeError, IndexError):
+        return False
+    return p_drop > 0 and bool(np.isclose(mask, 0).any()) and np.isclose(mask, 0).sum() < mask.size and \
+        bool(np.all(np.isclose(mask, 0) | np.isclose(mask, 1 / (1 - p_drop), rtol=1e-4)))
 
 
 DRAW_EXERCISES = [
@@ -203,6 +273,8 @@ DRAW_EXERCISES = [
     )),
     Exercise("dropout_forward", regularization.dropout_forward, dropout_cases, outputs=("A_out", "mask"),
              judge=judge_dropout, mistakes=(
+        Mistake("returned the scaled mask: the mask holds 0 and 1, and the division by (1 - p_drop) belongs to "
+                "A_out only", symptom=_scaled_mask),
         Mistake("no rescaling: inverted dropout divides the kept activations by (1 - p_drop)",
                 symptom=lambda args, out: _scaled_by(args, out, lambda p: 1.0)),
         Mistake("multiplied by (1 - p_drop) instead of dividing by it",

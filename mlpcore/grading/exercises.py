@@ -10,12 +10,15 @@ reference is finite).
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 
 from .. import activations, gradcheck, layers, losses, regularization, shapes
+from .compare import compare_float, tolerance
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,9 @@ class Exercise:
     # NumPy's overflow turned into an error, and this names the mistake. Without it an overflow
     # can go unseen, because the answer after one may be right (1 / (1 + inf) is 0).
     overflow_hint: str | None = None
+    # (arguments before the call, the same after it) -> the likely mistake of a function that
+    # changed its input, or None.
+    mutation_hint: Callable | None = None
 
 
 # ------------------------------------------------------------------ case makers
@@ -74,10 +80,13 @@ def elementwise_cases(n_arrays, scale=2.0, with_zeros=False, large=None):
         cases = [tuple(_normal(rng, shape, dtype, scale) for _ in range(n_arrays)) for shape, dtype in specs]
         if large is not None:
             # Row maxima far apart: shifting by the whole matrix's maximum instead of each row's
-            # leaves the second row with nothing but exp(-1000) = 0.
+            # leaves the second row with nothing but exp(-1000) = 0. In float32 too, where exp
+            # overflows beyond 88 (a clip at +-500 is safe only in float64).
             values = np.array([[-large, 0.5, large], [-large, -large / 2, -1.0]])
-            cases.append(tuple(values.copy() if i == n_arrays - 1 else _normal(rng, values.shape, F64) for i in range(n_arrays)))
-        if with_zeros and hidden:
+            for dtype in (F64, F32):
+                cases.append(tuple(values.astype(dtype) if i == n_arrays - 1 else _normal(rng, values.shape, dtype)
+                                   for i in range(n_arrays)))
+        if with_zeros:
             arrays = [_normal(rng, (3, 5), F64) for _ in range(n_arrays)]
             arrays[-1][:, ::2] = 0.0  # exact zeros in the last argument (Z): where derivatives have a convention
             cases.append(tuple(arrays))
@@ -113,6 +122,12 @@ def label_cases(kind):
             if kind == "probabilities":
                 scores = activations.softmax(scores)
             cases.append((scores, rng.integers(0, n_classes, batch)))
+        if kind == "probabilities":  # a true class with probability exactly 0: log(0) needs the guard
+            P = activations.softmax(_normal(rng, (4, 3), F64, 3.0))
+            y = rng.integers(0, 3, 4)
+            P[1] = 0.0
+            P[1, (y[1] + 1) % 3] = 1.0
+            cases.append((P, y))
         if kind == "logits":  # large scores: exp overflows without the max shift, and the last row's
             # maximum is far below the others' (a shift by the whole matrix's maximum leaves it all zeros)
             cases.append((np.array([[800.0, 0.0, -800.0], [1.0, 1000.0, 2.0], [-1000.0, -999.0, -998.0]]),
@@ -123,11 +138,11 @@ def label_cases(kind):
 
 
 def l2_cases(rng, hidden):
-    shapes = [(3, 4, 2)] + ([(5, 6, 3), (2, 9, 4)] if hidden else [])
+    shapes = [(3, 4, 2, F64), (4, 3, 3, F32)] + ([(5, 6, 3, F64), (2, 9, 4, F32)] if hidden else [])
     cases = []
-    for n_in, n_hidden, n_out in shapes:
-        params = {"W1": _normal(rng, (n_in, n_hidden), F64), "b1": _normal(rng, (n_hidden,), F64),
-                  "W2": _normal(rng, (n_hidden, n_out), F64), "b2": _normal(rng, (n_out,), F64)}
+    for n_in, n_hidden, n_out, dtype in shapes:
+        params = {"W1": _normal(rng, (n_in, n_hidden), dtype), "b1": _normal(rng, (n_hidden,), dtype),
+                  "W2": _normal(rng, (n_hidden, n_out), dtype), "b2": _normal(rng, (n_out,), dtype)}
         cases += [(params, 0.1), (params, 0.003)]
     return cases
 
@@ -141,7 +156,9 @@ def relative_error_cases(rng, hidden):
     cases = []
     for shape in [(5,), (3, 4)] + ([(2, 2, 3), (7, 1)] if hidden else []):
         a = rng.standard_normal(shape)
-        cases += [(a, a + 1e-3 * rng.standard_normal(shape)), (a, 2 * a)]
+        # nearly equal, parallel, and unrelated (where ||a + b|| differs from ||a|| + ||b||)
+        cases += [(a, a + 1e-3 * rng.standard_normal(shape)), (a, 2 * a), (a, rng.standard_normal(shape))]
+    cases.append((np.zeros((2, 3)), np.zeros((2, 3))))  # both zero: the notebook asks for 0.0
     return cases
 
 
@@ -150,9 +167,17 @@ def wiggly(x):
     return float(np.sum(x**3) + np.sum(np.sin(3 * x)))
 
 
+def wiggly_in_float64(x):
+    """:func:`wiggly` computed in float64 whatever x's dtype, so that a float32 case differs from the
+    reference only by how x's nudged entries round."""
+    return wiggly(np.asarray(x, dtype=F64))
+
+
 def numerical_gradient_cases(rng, hidden):
     shapes = [(3,), (2, 3)] + ([(4, 2), (1, 5)] if hidden else [])
-    return [(wiggly, rng.standard_normal(shape), eps) for shape in shapes for eps in (1e-3, 1e-4)]
+    cases = [(wiggly, rng.standard_normal(shape), eps) for shape in shapes for eps in (1e-3, 1e-4)]
+    # float32 in, float32 out; a large eps, because float32 keeps only about 7 digits of x + eps
+    return cases + [(wiggly_in_float64, rng.standard_normal((2, 2)).astype(F32), 1e-2)]
 
 
 def layer_sizes_cases(rng, hidden):
@@ -227,8 +252,47 @@ MATRIX_MAXIMUM = ("subtracted the maximum of the whole matrix, not each row's: a
 
 
 def exact_value(output, expected, args, again) -> str | None:
-    """Judge for exercises whose answer is a plain Python value (a shape, a count)."""
+    """Judge for exercises whose answer is a plain Python value (a shape, a count). A count is an int:
+    ``2048.0`` equals ``2048`` in Python, but the notebooks ask for a whole number of bytes or parameters."""
+    if isinstance(expected, int) and (not isinstance(output, numbers.Integral) or isinstance(output, bool)):
+        return (f"the answer should be an int ({expected!r}), but yours is {output!r} of type "
+                f"{type(output).__name__}; a product of ints is an int, and / always gives a float (use // or int(...))")
     return None if same_value(output, expected) else f"the answer should be {expected!r}, but yours is {output!r}"
+
+
+def float_value(output, expected, args, again) -> str | None:
+    """Judge for exercises whose text asks for a Python ``float``."""
+    return compare_float("the result", output, float(expected))
+
+
+# A true class's probability of exactly 0 must cost at least this much once guarded: any guard
+# up to 1e-6 does (the notebook's np.finfo(P.dtype).tiny costs about 708 in float64).
+GUARDED_LOG_ZERO = -math.log(1e-6)
+
+
+def cross_entropy_value(output, expected, args, again) -> str | None:
+    """A Python float equal to the reference's, except where a true class has probability 0: there
+    any guard that keeps the loss finite and large is accepted."""
+    P, y = args
+    picked = P[np.arange(len(y)), y]
+    problem = compare_float("the loss", output, float(expected))
+    if problem is None or (picked > 0).all() or not isinstance(output, float) or not math.isfinite(output):
+        return problem
+    floor = (float(-np.log(picked[picked > 0]).sum()) + GUARDED_LOG_ZERO * int((picked == 0).sum())) / len(y)
+    if output >= floor:
+        return None
+    return (f"the loss is {output:.6g}, but a true class with probability 0 must cost a large loss: at least "
+            f"{floor:.6g} here (the reference gives {float(expected):.6g})")
+
+
+def _restored_by_arithmetic(before, after) -> str | None:
+    """Mutation hint for numerical_gradient: x came back only up to rounding."""
+    x_before, x_after = before[1], after[1]
+    if isinstance(x_after, np.ndarray) and x_after.shape == x_before.shape and \
+            np.allclose(x_after, x_before, *tolerance(x_before.dtype)):
+        return ("x was put back by arithmetic (x[i] += eps, then x[i] -= eps), which leaves rounding errors: "
+                "save the value and assign it back (old = x[i] first, x[i] = old at the end)")
+    return None
 
 
 def same_value(a, b) -> bool:
@@ -326,6 +390,9 @@ FUNCTION_EXERCISES = [
     ), overflow_hint="exp overflowed for large |Z|: use np.tanh, or exponentiate only -2|Z| "
                      "(tanh(Z) = sign(Z) * (1 - exp(-2|Z|)) / (1 + exp(-2|Z|)))"),
     Exercise("softmax", activations.softmax, elementwise_cases(1, large=1e3), mistakes=(
+        Mistake("Z.max(axis=1) and .sum(axis=1) give shape (batch,), which broadcasts along the columns, not the "
+                "rows: keep the reduced axis with keepdims=True (or index the result with [:, None])",
+                lambda Z: np.exp(_shifted(Z)) / np.exp(_shifted(Z)).sum(axis=1)),
         Mistake("normalised over the wrong axis: each row (axis=1) should sum to 1",
                 lambda Z: np.exp(Z - Z.max(axis=0)) / np.exp(Z - Z.max(axis=0)).sum(axis=0)),
         Mistake("divided by the sum of the whole matrix instead of each row's sum",
@@ -356,12 +423,16 @@ FUNCTION_EXERCISES = [
                 lambda dA, Z: dA * Z * (1 - Z)),
         Mistake("missing the factor (1 - s): sigmoid'(Z) = s * (1 - s)", lambda dA, Z: dA * _sigmoid(Z)),
         Mistake("forgot to multiply by dA (chain rule)", lambda dA, Z: _sigmoid(Z) * (1 - _sigmoid(Z))),
+        Mistake("derivative taken at the activation: s = sigmoid(Z) already is the activation; do not apply "
+                "sigmoid to it again", lambda dA, Z: dA * _sigmoid(_sigmoid(Z)) * (1 - _sigmoid(_sigmoid(Z)))),
     )),
     Exercise("tanh_backward", activations.tanh_backward, elementwise_cases(2), mistakes=(
         Mistake("derivative taken at the activation: Z is the pre-activation, so first compute t = tanh(Z)",
                 lambda dA, Z: dA * (1 - Z**2)),
         Mistake("tanh'(Z) = 1 - tanh(Z)**2: the square is missing", lambda dA, Z: dA * (1 - np.tanh(Z))),
         Mistake("forgot to multiply by dA (chain rule)", lambda dA, Z: 1 - np.tanh(Z) ** 2),
+        Mistake("derivative taken at the activation: t = tanh(Z) already is the activation; do not apply "
+                "tanh to it again", lambda dA, Z: dA * (1 - np.tanh(np.tanh(Z)) ** 2)),
     )),
     Exercise("dense_forward", layers.dense_forward, dense_forward_cases, outputs=("Z",), mistakes=DENSE_FORWARD_MISTAKES),
     Exercise("dense_forward_loops", layers.dense_forward, dense_forward_cases, outputs=("Z",), mistakes=DENSE_FORWARD_MISTAKES),
@@ -370,11 +441,13 @@ FUNCTION_EXERCISES = [
                 lambda dZ, X, W: (dZ @ W.T, X.T @ dZ, dZ.mean(axis=0))),
         Mistake("divided dW (and db) by the batch size a second time",
                 lambda dZ, X, W: (dZ @ W.T, X.T @ dZ / len(X), dZ.mean(axis=0))),
+        Mistake("divided dW by the batch size: dZ already holds the mean's 1/batch, so dW = X.T @ dZ",
+                lambda dZ, X, W: (dZ @ W.T, X.T @ dZ / len(X), dZ.sum(axis=0))),
         Mistake("transposed weights in dX: dX = dZ @ W.T", lambda dZ, X, W: (dZ @ W, X.T @ dZ, dZ.sum(axis=0))),
         Mistake("dW should be X.T @ dZ (shape (n_in, n_out)), not its transpose",
                 lambda dZ, X, W: (dZ @ W.T, (X.T @ dZ).T, dZ.sum(axis=0))),
     )),
-    Exercise("mse", losses.mse, elementwise_cases(2), outputs=("the loss",), mistakes=(
+    Exercise("mse", losses.mse, elementwise_cases(2), outputs=("the loss",), judge=float_value, mistakes=(
         Mistake("summed instead of averaging: the loss is the mean over every entry",
                 lambda Y_hat, Y: float(np.sum((Y_hat - Y) ** 2))),
         Mistake("averaged over the batch only: divide by the number of entries, Y.size",
@@ -399,19 +472,27 @@ FUNCTION_EXERCISES = [
         Mistake("use the n_classes argument for the width, not y.max() + 1 (the largest class may be missing from y)",
                 lambda y, n: (y[:, None] == np.arange(y.max() + 1)).astype(np.float32)),
     )),
-    Exercise("cross_entropy", losses.cross_entropy, label_cases("probabilities"), outputs=("the loss",), mistakes=(
+    Exercise("cross_entropy", losses.cross_entropy, label_cases("probabilities"), outputs=("the loss",),
+             judge=cross_entropy_value, mistakes=(
         Mistake("the minus sign is missing: log-probabilities are negative, the loss is -mean(log p)",
                 lambda P, y: float(np.mean(np.log(P[np.arange(len(y)), y])))),
         Mistake("summed over the batch instead of averaging",
                 lambda P, y: float(-np.sum(np.log(np.maximum(P[np.arange(len(y)), y], 1e-300))))),
         Mistake("P[y] picks whole rows: the true class's probability of sample i is P[i, y[i]], "
                 "i.e. P[np.arange(batch), y]", lambda P, y: float(-np.mean(np.log(P[y])))),
+        Mistake("a true class with probability exactly 0 gives log(0) = -inf: raise each picked probability to "
+                "at least np.finfo(P.dtype).tiny (np.maximum does it)", symptom=_overflowed),
     )),
     Exercise("softmax_cross_entropy", losses.softmax_cross_entropy, label_cases("logits"),
              outputs=("loss", "dlogits"), mistakes=(
         Mistake("dlogits is not divided by the batch size: the loss is a mean", lambda z, y: _fused(z, y, len(y))),
         Mistake("dlogits is divided by the batch size twice", lambda z, y: _fused(z, y, 1 / len(y))),
         Mistake("the sign of dlogits is flipped: it is (P - Y) / batch", lambda z, y: _fused(z, y, -1.0)),
+        Mistake("the loss is summed over the batch: it is the mean, -mean(log P[i, y[i]])",
+                lambda z, y: (_fused(z, y)[0] * len(y), _fused(z, y)[1])),
+        Mistake("log_P[y] picks whole rows: the true class's log-probability of sample i is log_P[i, y[i]], "
+                "i.e. log_P[np.arange(batch), y]",
+                lambda z, y: (float(-np.mean(activations.log_softmax(z)[y])), _fused(z, y)[1])),
         Mistake(MATRIX_MAXIMUM, symptom=_shifted_by_the_matrix_maximum),
         Mistake("exp overflows without the max shift: subtract each row's maximum before exp", symptom=_overflowed),
     )),
@@ -436,14 +517,20 @@ FUNCTION_EXERCISES = [
                 lambda dA, mask, p: dA * (1 - mask) / (1 - p)),
         Mistake("multiplied by (1 - p_drop) instead of dividing", lambda dA, mask, p: dA * mask * (1 - p)),
     )),
-    Exercise("relative_error", gradcheck.relative_error, relative_error_cases, outputs=("the error",), mistakes=(
+    Exercise("relative_error", gradcheck.relative_error, relative_error_cases, outputs=("the error",),
+             judge=float_value, mistakes=(
         Mistake("not relative: divide ||a - b|| by ||a|| + ||b||", lambda a, b: float(np.linalg.norm(a - b))),
         Mistake("divided by ||a|| only: the denominator is ||a|| + ||b||",
                 lambda a, b: float(np.linalg.norm(a - b) / np.linalg.norm(a))),
         Mistake("the largest entry-wise difference is not the relative error of the norms",
                 lambda a, b: float(np.max(np.abs(a - b)))),
+        Mistake("the denominator is ||a|| + ||b||, not ||a + b|| (they differ unless a and b point the same way)",
+                lambda a, b: float(np.linalg.norm(a - b) / np.linalg.norm(a + b))),
+        Mistake("when both arrays are all zeros the denominator is 0: return 0.0 in that case (they agree)",
+                symptom=lambda args, out: not np.any(args[0]) and not np.any(args[1]) and _overflowed(args, out)),
     )),
-    Exercise("numerical_gradient", gradcheck.numerical_gradient, numerical_gradient_cases, outputs=("grad",), mistakes=(
+    Exercise("numerical_gradient", gradcheck.numerical_gradient, numerical_gradient_cases, outputs=("grad",),
+             mutation_hint=_restored_by_arithmetic, mistakes=(
         Mistake("a one-sided difference (f(x + eps) - f(x)) / eps: use the central difference "
                 "(f(x + eps) - f(x - eps)) / (2 eps), whose error shrinks like eps**2",
                 lambda f, x, eps: _one_sided(f, x, eps)),

@@ -11,13 +11,16 @@ from __future__ import annotations
 import numpy as np
 
 from .. import network
+from ..activations import get_activation
 from .exercises import F32, F64, Exercise, Mistake, _normal
 
 # (layer sizes, batch, activation, dtype)
-NETWORKS = [([4, 3, 2], 5, "relu", F64), ([6, 5, 4, 3], 1, "tanh", F64), ([5, 8, 3], 7, "sigmoid", F32)]
+NETWORKS = [([4, 3, 2], 5, "relu", F64), ([6, 5, 4, 3], 1, "tanh", F64), ([5, 8, 3], 7, "sigmoid", F32),
+            ([5, 3], 4, "relu", F64),  # no hidden layer at all: the logits are X @ W1 + b1
+            ([5] * 12, 3, "tanh", F64)]  # 11 layers, as the notebook promises: "W10" sorts before "W2"
 NETWORKS_HIDDEN = [([10, 7, 6, 5, 4], 9, "relu", F64), ([3, 2, 2], 4, "sigmoid", F64), ([8, 16, 10], 16, "relu", F32),
                    ([2, 9, 9, 3], 6, "tanh", F64),
-                   ([4] + [5] * 10 + [3], 3, "tanh", F64)]  # 11 layers: "W10" sorts before "W2"
+                   ([4] + [5] * 10 + [3], 3, "tanh", F64)]
 
 
 def _params(rng, sizes, dtype):
@@ -41,49 +44,39 @@ def backward_pass_cases(rng, hidden):
     return cases
 
 
-def _activation(name, Z):
-    if name == "relu":
-        return np.maximum(Z, 0)
-    if name == "tanh":
-        return np.tanh(Z)
-    return 1 / (1 + np.exp(-Z))
-
-
-def _derivative(name, Z):
-    if name == "relu":
-        return (Z > 0).astype(Z.dtype)
-    if name == "tanh":
-        return 1 - np.tanh(Z) ** 2
-    s = 1 / (1 + np.exp(-Z))
-    return s * (1 - s)
-
-
 def _softmax(Z):
     e = np.exp(Z - Z.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
 
 
 def _network(X, y, params, activation, *, backward=True, softmax=True, hidden_activation=True,
-             output_activation=False, fixed_activation=None, derivative_at_output=False,
-             skip_derivative=False, divide_by_batch=True):
+             output_activation=False, fixed_activation=None, backward_activation=None,
+             derivative_at_output=False, skip_derivative=False, divide_by_batch=True,
+             sorted_layers=False, summed_loss=False):
     """A forward pass (probabilities, or logits with ``softmax=False``) or, with ``backward``,
-    ``(loss, grads)``; the keyword switches reproduce known mistakes."""
-    activation = fixed_activation or activation
+    ``(loss, grads)``; the keyword switches reproduce known mistakes. The activations come from
+    :data:`mlpcore.activations.ACTIVATIONS`, the model's own table: an unknown name is an error."""
+    forward_with = get_activation(fixed_activation or activation)
+    backward_with = get_activation(backward_activation or fixed_activation or activation)
     n_layers = len(params) // 2
+    # The layer applied at each position: 1, 2, ..., or the order sorted(params) lists them in.
+    order = sorted(range(1, n_layers + 1), key=lambda i: f"W{i}") if sorted_layers else range(1, n_layers + 1)
+    params = {f"{kind}{position}": params[f"{kind}{layer}"] for position, layer in enumerate(order, start=1)
+              for kind in "Wb"}
     A, cache = X, []
     for i in range(1, n_layers + 1):
         Z = A @ params[f"W{i}"] + params[f"b{i}"]
         cache.append((A, Z))
         last = i == n_layers
         if (not last and hidden_activation) or (last and output_activation):
-            A = _activation(activation, Z)
+            A = forward_with.forward(Z)
         else:
             A = Z
     if not backward:
         return _softmax(A) if softmax else A
     P = _softmax(A)
     batch = len(y)
-    loss = float(-np.mean(np.log(np.maximum(P[np.arange(batch), y], 1e-300))))
+    loss = float(-np.mean(np.log(np.maximum(P[np.arange(batch), y], 1e-300)))) * (batch if summed_loss else 1)
     dZ = (P - np.eye(P.shape[1], dtype=P.dtype)[y]) / (batch if divide_by_batch else 1)
     grads = {}
     for i in range(n_layers, 0, -1):
@@ -95,9 +88,11 @@ def _network(X, y, params, activation, *, backward=True, softmax=True, hidden_ac
             if skip_derivative:
                 dZ = dA
             else:
-                at = _activation(activation, Z_prev) if derivative_at_output else Z_prev
-                dZ = dA * _derivative(activation, at)
-    return loss, grads
+                at = forward_with.forward(Z_prev) if derivative_at_output else Z_prev
+                dZ = backward_with.backward(dA, at)
+    # Back to the names of the layers each position stands for.
+    return loss, {f"{kind}{layer}": grads[f"{kind}{position}"] for position, layer in enumerate(order, start=1)
+                  for kind in "Wb"}
 
 
 def _forward(**switches):
@@ -108,6 +103,9 @@ def _backward(**switches):
     return lambda X, y, params, activation="relu": _network(X, y, params, activation, **switches)
 
 
+SORTED_LAYERS = ("the layers ran in the order sorted(params) lists them, where 'W10' comes before 'W2': loop over "
+                 "the layer numbers, for i in range(1, n_layers + 1), and use params[f'W{i}']")
+
 NETWORK_EXERCISES = [
     Exercise("forward_pass", network.forward_pass, forward_pass_cases, outputs=("P",), mistakes=(
         Mistake("returned the logits: the output layer's scores go through softmax", _forward(softmax=False)),
@@ -116,6 +114,7 @@ NETWORK_EXERCISES = [
         Mistake("the hidden layers need the activation: without it the network is one linear map",
                 _forward(hidden_activation=False)),
         Mistake("used ReLU whatever the activation argument says", _forward(fixed_activation="relu")),
+        Mistake(SORTED_LAYERS, _forward(sorted_layers=True)),
     )),
     Exercise("backward_pass", network.backward_pass, backward_pass_cases, outputs=("loss", "grads"), mistakes=(
         Mistake("the gradients are not divided by the batch size: the loss is a mean, so dlogits = (P - Y) / batch",
@@ -124,5 +123,9 @@ NETWORK_EXERCISES = [
                 _backward(derivative_at_output=True)),
         Mistake("the activation's derivative is missing: dZ = dA * g'(Z), not dA", _backward(skip_derivative=True)),
         Mistake("used ReLU whatever the activation argument says", _backward(fixed_activation="relu")),
+        Mistake("used ReLU's backward whatever the activation argument says: the derivative must be the one of "
+                "the activation the forward pass applied", _backward(backward_activation="relu")),
+        Mistake("the loss is summed over the batch: it is the mean, -mean(log P[i, y[i]])", _backward(summed_loss=True)),
+        Mistake(SORTED_LAYERS, _backward(sorted_layers=True)),
     )),
 ]

@@ -20,15 +20,25 @@ from .exercises import F32, F64, Exercise, Mistake, _normal
 SHAPES = {"W1": (3, 4), "b1": (4,), "W2": (4, 2), "b2": (2,)}
 
 
-def optimizer_cases(hyperparameters, hidden_hyperparameters):
+def optimizer_cases(hyperparameters, hidden_hyperparameters, small_gradient_hyperparameters=None):
+    """Cases of ``(hyperparameters, params, gradients of each step)``. ``small_gradient_hyperparameters``
+    adds a visible case whose gradients are about 1e-3, with one entry of each exactly 0 in every step:
+    there Adam's eps is as large as sqrt(v) (and the only thing between 0 / 0 and a finite step)."""
+
     def make(rng, hidden):
-        specs = [(hyperparameters, 3, F64), (hyperparameters, 2, F32)]
+        specs = [(hyperparameters, 3, F64, 1.0), (hyperparameters, 2, F32, 1.0)]
+        if small_gradient_hyperparameters is not None:
+            specs.append((small_gradient_hyperparameters, 3, F64, 1e-3))
         if hidden:
-            specs += [(hidden_hyperparameters, 6, F64), (hidden_hyperparameters, 4, F32)]
+            specs += [(hidden_hyperparameters, 6, F64, 1.0), (hidden_hyperparameters, 4, F32, 1.0)]
         cases = []
-        for hyper, n_steps, dtype in specs:
+        for hyper, n_steps, dtype, scale in specs:
             params = {name: _normal(rng, shape, dtype) for name, shape in SHAPES.items()}
-            steps = [{name: _normal(rng, shape, dtype) for name, shape in SHAPES.items()} for _ in range(n_steps)]
+            steps = [{name: _normal(rng, shape, dtype, scale) for name, shape in SHAPES.items()} for _ in range(n_steps)]
+            if scale != 1.0:
+                for grads in steps:
+                    for g in grads.values():
+                        g.flat[0] = 0.0
             cases.append((dict(hyper), params, steps))
         return cases
 
@@ -54,11 +64,14 @@ class _Optimizer:
 
     def __init__(self, kind, lr, beta=0.9, beta1=0.9, beta2=0.999, eps=1e-8, sign=1.0, use_lr=True, ema=False,
                  keep_state=True, bias_correction=True, t_per_parameter=False, t_frozen=False,
-                 weights_only=False):
+                 weights_only=False, use_eps=True, eps_inside_root=False, store_corrected=False,
+                 v_from_magnitude=False, updates_params=True):
         self.kind, self.lr, self.beta, self.beta1, self.beta2, self.eps = kind, lr, beta, beta1, beta2, eps
         self.sign, self.use_lr, self.ema, self.keep_state = sign, use_lr, ema, keep_state
         self.bias_correction = bias_correction
         self.t_per_parameter, self.t_frozen, self.weights_only = t_per_parameter, t_frozen, weights_only
+        self.use_eps, self.eps_inside_root, self.store_corrected = use_eps, eps_inside_root, store_corrected
+        self.v_from_magnitude, self.updates_params = v_from_magnitude, updates_params
         self.state, self.t = {}, 0
 
     def step(self, params, grads):
@@ -81,12 +94,16 @@ class _Optimizer:
                 t = 1 if self.t_frozen else self.t
                 m, v = self.state.get(name, (np.zeros_like(g), np.zeros_like(g)))
                 m = self.beta1 * m + (1 - self.beta1) * g
-                v = self.beta2 * v + (1 - self.beta2) * g * g
+                v = self.beta2 * v + (1 - self.beta2) * (np.abs(g) if self.v_from_magnitude else g * g)
                 self.state[name] = (m, v)
                 if self.bias_correction:
                     m, v = m / (1 - self.beta1**t), v / (1 - self.beta2**t)
-                update = m / (np.sqrt(v) + self.eps)
-            params[name] = (params[name] - self.sign * lr * update).astype(params[name].dtype)
+                if self.store_corrected:
+                    self.state[name] = (m, v)
+                eps = self.eps if self.use_eps else 0.0
+                update = m / (np.sqrt(v + eps) if self.eps_inside_root else np.sqrt(v) + eps)
+            if self.updates_params:
+                params[name] = (params[name] - self.sign * lr * update).astype(params[name].dtype)
 
 
 def _not_finite(args, output) -> bool:
@@ -100,10 +117,14 @@ def _variant(kind, **switches):
     return lambda **hyper: _Optimizer(kind, **hyper, **switches)
 
 
-def optimizer_exercise(name, reference, hyperparameters, hidden_hyperparameters, mistakes) -> Exercise:
-    return Exercise(name, reference, optimizer_cases(hyperparameters, hidden_hyperparameters),
+def optimizer_exercise(name, reference, hyperparameters, hidden_hyperparameters, mistakes,
+                       small_gradient_hyperparameters=None) -> Exercise:
+    # Every optimizer's step must change the dict it is given; one that returns new arrays does not.
+    not_in_place = Mistake("step must update params in place (params[name] -= ..., or params[name] = ...): "
+                           "returning new arrays leaves the caller's dict as it was", _variant(name, updates_params=False))
+    return Exercise(name, reference, optimizer_cases(hyperparameters, hidden_hyperparameters, small_gradient_hyperparameters),
                     outputs=("the parameters",), run=run_optimizer,
-                    argument_names=("hyperparameters", "params", "steps"), mistakes=mistakes)
+                    argument_names=("hyperparameters", "params", "steps"), mistakes=mistakes + (not_in_place,))
 
 
 OPTIMIZER_EXERCISES = [
@@ -127,7 +148,14 @@ OPTIMIZER_EXERCISES = [
                 _variant("Adam", t_frozen=True)),
         Mistake("t was increased once per parameter; it counts calls of step (once per step for all parameters)",
                 _variant("Adam", t_per_parameter=True)),
+        Mistake("eps is missing from the denominator: m_hat / (sqrt(v_hat) + eps); without it a gradient that "
+                "stays 0 gives 0 / 0", _variant("Adam", use_eps=False)),
+        Mistake("eps belongs outside the square root: m_hat / (sqrt(v_hat) + eps), not m_hat / sqrt(v_hat + eps)",
+                _variant("Adam", eps_inside_root=True)),
+        Mistake("the bias-corrected moments were written back into m and v: keep the running averages m and v "
+                "as they are, and use m_hat and v_hat only for this step's update", _variant("Adam", store_corrected=True)),
+        Mistake("v averages the squared gradients, g**2 (g * g), not their size |g|", _variant("Adam", v_from_magnitude=True)),
         Mistake("NaN in the parameters: v averages the squared gradients (g**2, never negative, so its square "
                 "root exists), and t starts at 1 in the bias correction (1 - beta**0 is 0)", symptom=_not_finite),
-    )),
+    ), small_gradient_hyperparameters={"lr": 0.01, "beta1": 0.9, "beta2": 0.999, "eps": 1e-3}),
 ]
