@@ -264,3 +264,26 @@ def test_a_classifier_drawn_from_global_random_state_fails_the_project():
     with pytest.raises(ExerciseFailed, match="the same seed must give the same network") as failure:
         check_classifier(train_from_global_state, _predict_small_mlp)
     assert "np.random.default_rng(seed)" in failure.value.mistake
+
+
+def test_a_warning_or_stderr_from_a_correct_answer_does_not_reach_the_cell_s_stderr(capsys):
+    """nbgrader scores a test cell with any stderr output 0: an honest dense_forward written with the
+    deprecated np.row_stack (a DeprecationWarning), or one that prints to stderr, must still pass,
+    with what it said in the check's message instead."""
+    import sys
+    import warnings as warnings_module
+
+    def dense_forward_deprecated(X, W, b):
+        warnings_module.warn("`row_stack` alias is deprecated. Use `np.vstack` directly.", DeprecationWarning)
+        return X @ W + b
+
+    def dense_forward_chatty(X, W, b):
+        print("computing Z", file=sys.stderr)
+        return X @ W + b
+
+    for function, said in ((dense_forward_deprecated, "warned: DeprecationWarning: `row_stack` alias is deprecated"),
+                           (dense_forward_chatty, "wrote: printed to stderr: computing Z")):
+        check("dense_forward", function)
+        out, err = capsys.readouterr()
+        assert err == "", err
+        assert "all 3 cases match" in out and said in out and out.count("note:") == 1, out

@@ -19,8 +19,10 @@ of this package (see :mod:`mlpcore.grading.failure`).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
+import io
 import warnings
 import zlib
 
@@ -51,6 +53,7 @@ def check(name: str, fn, hidden: bool = False) -> None:
     # A fixed seed per exercise: the same cases every run, different for visible and hidden.
     rng = np.random.default_rng(zlib.crc32(name.encode()) + (1 if hidden else 0))
     cases = exercise.cases(rng, hidden)
+    notices = []  # what the learner's function warned or printed to stderr, said once at the end
     for number, args in enumerate(cases, start=1):
         where = f"{HIDDEN_CASE if hidden else 'case'} {number} of {len(cases)} ({describe(exercise, args)})"
         with warnings.catch_warnings():  # e.g. numerical_gradient's advice to use float64, meant for users
@@ -59,7 +62,7 @@ def check(name: str, fn, hidden: bool = False) -> None:
         learner_args = copy.deepcopy(args)
         refusals_before = guard.refusals
         try:
-            output = _run_learner(exercise, fn, learner_args)
+            output = _run_learner(exercise, fn, learner_args, notices)
         except ReferenceUsedError as exc:
             raise ReferenceUsed(name, f"your function called mlpcore's own answer. {exc}") from None
         except Exception as exc:
@@ -87,6 +90,8 @@ def check(name: str, fn, hidden: bool = False) -> None:
             raise ExerciseFailed(name, "wrong", problem, case=where, mistake=_hint(exercise, fn, cases))
     kind = "hidden " if hidden else ""
     print(f"{name}: all {len(cases)} {kind}cases match the reference.")
+    for notice in dict.fromkeys(notices):  # in order, each once
+        print(f"  note: your function {'warned' if not notice.startswith('printed') else 'wrote'}: {notice}")
 
 
 def _call(exercise: Exercise, fn, args):
@@ -137,14 +142,27 @@ def changed_arguments(exercise: Exercise, before, after) -> str:
     return ", ".join(changed[:shown]) + (f" and {len(changed) - shown} more" if len(changed) > shown else "")
 
 
-def _run_learner(exercise: Exercise, fn, args):
+def _run_learner(exercise: Exercise, fn, args, notices: list | None = None):
     """Call the learner's function with the reference locked away. NumPy's floating-point
     warnings are silenced: an overflow shows up as inf or NaN, which the check then diagnoses.
-    Exercises about avoiding overflow (``overflow_hint``) make an overflow an error instead."""
+    Exercises about avoiding overflow (``overflow_hint``) make an overflow an error instead.
+
+    Nothing the function warns or prints to stderr reaches the cell's stderr, where nbgrader would
+    score the whole test cell 0 (a DeprecationWarning from a correct answer, say); it is added to
+    ``notices`` instead, for the check's message."""
     overflow = "raise" if exercise.overflow_hint else "ignore"
-    with learner_code(), np.errstate(all="ignore", over=overflow), warnings.catch_warnings():
+    stderr = io.StringIO()
+    with learner_code(), np.errstate(all="ignore", over=overflow), warnings.catch_warnings(record=True) as caught, \
+            contextlib.redirect_stderr(stderr):
+        warnings.simplefilter("always")
         warnings.simplefilter("ignore", RuntimeWarning)
-        return _call(exercise, fn, args)
+        try:
+            return _call(exercise, fn, args)
+        finally:
+            if notices is not None:
+                notices += [f"{w.category.__name__}: {w.message}" for w in caught]
+                if stderr.getvalue().strip():
+                    notices.append(f"printed to stderr: {stderr.getvalue().strip().splitlines()[0][:200]}")
 
 
 # Stands for "the learner's function raised" among outputs (None can be a legitimate answer).
