@@ -307,10 +307,13 @@ MISTAKES = {
 }
 
 # The exercises the course notebooks added live in their own module.
+import gradcheck_submissions  # noqa: E402
 import more_submissions  # noqa: E402
 
 CORRECT.update(more_submissions.CORRECT)
 MISTAKES.update(more_submissions.MISTAKES)
+CORRECT.update(gradcheck_submissions.CORRECT)
+MISTAKES.update(gradcheck_submissions.MISTAKES)
 # dense_forward_loops is dense_forward written with loops: the same right and wrong answers.
 CORRECT["dense_forward_loops"] = [dense_forward_loops] + CORRECT["dense_forward"]
 MISTAKES["dense_forward_loops"] = MISTAKES["dense_forward"]
