@@ -1,5 +1,7 @@
 """What the notebooks say and store agrees with the tools they run in."""
 
+from pathlib import Path
+
 import nbformat
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import start_new_kernel
@@ -7,8 +9,8 @@ from jupyter_client.manager import start_new_kernel
 from mlpcore import course
 from mlpcore.autograde import worker
 from mlpcore.cli import build_parser
-from test_notebook_numbers import ROOT
 
+ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENTS = course.assignments(ROOT)
 
 
