@@ -307,10 +307,13 @@ MISTAKES = {
 }
 
 # The exercises the course notebooks added live in their own module.
+import gradcheck_submissions  # noqa: E402
 import more_submissions  # noqa: E402
 
 CORRECT.update(more_submissions.CORRECT)
 MISTAKES.update(more_submissions.MISTAKES)
+CORRECT.update(gradcheck_submissions.CORRECT)
+MISTAKES.update(gradcheck_submissions.MISTAKES)
 # Rules the notebooks state and mistakes they promise to name (issue 14), beside the rest.
 import stated_rules_submissions  # noqa: E402
 

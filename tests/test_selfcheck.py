@@ -21,8 +21,8 @@ COURSE, SOLUTIONS = ROOT / "course", ROOT / "solutions"
 FORWARD = COURSE / "02-forward" / "forward.ipynb"
 FORWARD_POINTS = 9.0
 # Test cells whose hidden block is free-form code, not check(...) calls: they cannot be rebuilt from
-# the release notebook, so the local check runs their visible part only (and says so).
-FREE_FORM_HIDDEN = {"find_the_bug_tests"}
+# the release notebook, so the local check would run their visible part only (and say so). None left.
+FREE_FORM_HIDDEN = set()
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 
 
@@ -225,8 +225,19 @@ def test_notes_before_running_name_visible_only_cells_and_missing_checksums():
     """Without running anything: what the local check tells the learner it could not do."""
     from mlpcore.autograde.selfcheck import _prepare
 
-    _, _, problems = _prepare(nbformat.read(COURSE / "05-gradcheck" / "gradcheck.ipynb", as_version=4))
-    assert problems == [problems[0]] and problems[0].startswith("find_the_bug: only the visible tests")
+    from nbgrader.utils import compute_checksum
+
+    # Every test cell of the course is made of check(...) calls: the local check rebuilds every hidden test.
+    for release_path in sorted(COURSE.glob("*/*.ipynb")):
+        assert _prepare(nbformat.read(release_path, as_version=4))[2] == [], release_path.name
+    # A test cell of free-form asserts (as in an instructor's own notebook) cannot be rebuilt: said before running.
+    notebook = nbformat.read(COURSE / "05-gradcheck" / "gradcheck.ipynb", as_version=4)
+    cell = next(cell for cell in notebook.cells
+                if cell.metadata.get("nbgrader", {}).get("grade_id") == "find_broken_gradient_tests")
+    cell.source = "assert find_broken_gradient(suspect_loss_and_grads, colleague_params, X_small, y_small)[0] == 'W2'"
+    cell.metadata["nbgrader"]["checksum"] = compute_checksum(cell)
+    _, _, problems = _prepare(notebook)
+    assert problems == [problems[0]] and problems[0].startswith("find_broken_gradient: only the visible tests")
     # An instructor's source notebook: hidden tests already there, but no checksums to compare with.
     tests, edited, problems = _prepare(nbformat.read(SOLUTIONS / "02-forward" / "forward.ipynb", as_version=4))
     assert (len(tests), edited) == (6, set())
