@@ -7,11 +7,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo lab test test-gpu bench bench-grading release clean
+.PHONY: help demo lab formgrader test test-gpu bench bench-grading release clean
 
 help:
 	@echo "make demo      the grading loop on an embedded class of 11: release, grade in parallel, feedback, report"
 	@echo "make lab       open the course in JupyterLab (start with 01-matrices; the Validate button checks a notebook)"
+	@echo "make formgrader  the instructor's JupyterLab on the course root: formgrader shows the class mlpcore grade graded"
 	@echo "make release   regenerate the learners' notebooks in course/ from solutions/ (nbgrader generate_assignment)"
 	@echo "make test      run the whole test suite (NumPy and array-api-strict, the course round trip; GPU cases skip without a GPU)"
 	@echo "make test-gpu  run only the GPU cases (needs CuPy and a CUDA device: pip install -e '.[gpu]')"
@@ -28,8 +29,13 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/mlpcore demo $(MLPCORE_DEMO_FLAGS)
 
+# Students: course/ with the Validate button and the assignment list, without formgrader.
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.root_dir=course
+	$(BIN)/mlpcore lab
+
+# The instructor: the course root with formgrader (GRADING=grading/demo shows make demo's class).
+formgrader: $(STAMP)
+	$(BIN)/mlpcore lab --instructor $(if $(GRADING),--grading $(GRADING))
 
 # Regenerate the released notebooks in course/ from solutions/ (after editing a solution notebook).
 release: $(STAMP)
