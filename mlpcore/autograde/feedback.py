@@ -384,13 +384,27 @@ class _CourseNotebooks:
         return self._cache[notebook]
 
 
-def write_feedback(root, output, assignment: str, students: list[str] | None = None) -> list[Path]:
+# What nbgrader's release_feedback reads beside the pages: when the notebook was submitted, and the
+# secret (from nbgrader submit) that names each page in the exchange so that only its student finds it.
+SUBMISSION_STAMPS = ("timestamp.txt", "submission_secret.txt")
+
+
+def _copy_submission_stamps(submission: Path, feedback: Path) -> None:
+    for name in SUBMISSION_STAMPS:
+        if (submission / name).is_file():
+            (feedback / name).write_bytes((submission / name).read_bytes())
+
+
+def write_feedback(root, output, assignment: str, students: list[str] | None = None, submissions=None) -> list[Path]:
     """Write ``OUT/feedback/<student>/<assignment>/<notebook>.html`` for every graded student (or ``students``).
 
     ``root`` is the course root (for the release and source notebooks), ``output`` the grading output
-    folder (outcomes and autograded notebooks). Returns the pages written.
+    folder (outcomes and autograded notebooks), ``submissions`` the class's submissions (default
+    ``OUT/submitted``): their ``timestamp.txt`` and ``submission_secret.txt`` go beside the pages, in
+    the layout ``nbgrader release_feedback`` expects. Returns the pages written.
     """
     root, output = Path(root), Path(output)
+    submissions = Path(submissions) if submissions is not None else output / "submitted"
     course_notebooks = _CourseNotebooks(root, assignment)
     written = []
     for student, result in _load_outcomes(output, assignment, students):
@@ -403,6 +417,7 @@ def write_feedback(root, output, assignment: str, students: list[str] | None = N
             path = output / "feedback" / student / assignment / f"{notebook_name}.html"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(page, encoding="utf-8")
+            _copy_submission_stamps(submissions / student / assignment, path.parent)
             written.append(path)
     return written
 
