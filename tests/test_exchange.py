@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,6 +78,12 @@ def test_the_exchange_loop_brings_each_student_mlpcores_feedback(course_and_exch
         assert page == (clone / "grading" / "feedback" / student / ASSIGNMENT / f"{NOTEBOOK}.html").read_text(encoding="utf-8")
         assert "BEGIN HIDDEN TESTS" not in page and "hidden=True" not in page
         assert student in page
+
+    # The graded notebook keeps the figures the notebook draws, and the feedback shows them.
+    autograded = nbformat.read(clone / "grading" / "autograded" / "ada" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", 4)
+    assert any("image/png" in out.get("data", {}) for cell in autograded.cells for out in cell.get("outputs", []))
+    fetched = next((tmp_path / "ada" / ASSIGNMENT / "feedback").glob(f"*/{NOTEBOOK}.html"))
+    assert 'src="data:image/png;base64,' in fetched.read_text(encoding="utf-8")
 
     # nbgrader export from the course root writes into grading/, never into the repository.
     _run([NBGRADER, "export"], clone)
