@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo lab formgrader test test-gpu bench bench-grading release clean
+.PHONY: help demo lab formgrader test test-browser test-gpu bench bench-grading release clean
 
 help:
 	@echo "make demo      the grading loop on an embedded class of 11: release, grade in parallel, feedback, report"
@@ -15,6 +15,7 @@ help:
 	@echo "make formgrader  the instructor's JupyterLab on the course root: formgrader shows the class mlpcore grade graded"
 	@echo "make release   regenerate the learners' notebooks in course/ from solutions/ (nbgrader generate_assignment)"
 	@echo "make test      run the whole test suite (NumPy and array-api-strict, the course round trip; GPU cases skip without a GPU)"
+	@echo "make test-browser  the course in headless Chromium: JupyterLab, formgrader, feedback and report pages"
 	@echo "make test-gpu  run only the GPU cases (needs CuPy and a CUDA device: pip install -e '.[gpu]')"
 	@echo "make bench     speed and memory benchmarks (a few minutes); tables on screen, JSON and a plot in benchmarks/out/"
 	@echo "make bench-grading  notebooks graded per minute: sequential nbgrader against mlpcore grade --workers 2"
@@ -45,6 +46,11 @@ release: $(STAMP)
 # loadgroup keeps the tests that share one graded class (tests/test_autograde.py) on one worker.
 test: $(STAMP)
 	$(BIN)/python -m pytest -n auto --dist loadgroup
+
+# Real-browser tests (Playwright driving /usr/bin/chromium; skipped with the reason without them).
+# Screenshots of failures land in browser_tests/screenshots/.
+test-browser: $(STAMP)
+	$(BIN)/python -m pytest browser_tests -p no:xdist
 
 test-gpu: $(STAMP)
 	$(BIN)/python -m pytest -m gpu
