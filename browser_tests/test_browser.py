@@ -63,6 +63,11 @@ def test_a_student_fills_two_exercises_reads_the_checks_and_validates(student_se
     assert "the answer should be 23, but yours is 18" in shown
     assert "Likely mistake: the biases are parameters too" in shown
 
+    page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").first.click()  # what a student can open
+    menu = page.locator(".lm-Menu").last.inner_text()
+    page.keyboard.press("Escape")
+    assert "Assignment List" in menu and "Formgrader" not in menu, menu
+
     page.locator(".jp-NotebookPanel-toolbar").get_by_text("Validate", exact=True).click()
     dialog = page.locator(".jp-Dialog", has_text="Validation")
     dialog.wait_for(timeout=SLOW)

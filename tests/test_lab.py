@@ -179,3 +179,16 @@ def test_the_demo_and_grade_print_the_command_that_opens_formgrader_on_their_cla
     assert formgrader_command(ROOT, ROOT / "grading") == "make formgrader   (or: mlpcore lab --instructor)"
     assert formgrader_command(ROOT, ROOT / "grading" / "demo").startswith("make formgrader GRADING=grading/demo ")
     assert formgrader_command(ROOT, tmp_path).startswith(f"cd {tmp_path.resolve()} && jupyter lab")
+
+
+def test_the_demos_grading_folder_is_the_course_formgrader_opens_with_the_printed_command(fresh_course, monkeypatch):
+    """`make formgrader GRADING=grading/demo` points nbgrader (formgrader, export, collect) at the demo's class."""
+    from mlpcore import course
+
+    (fresh_course / "grading" / "demo").mkdir(parents=True)
+    _, environment = lab_command(fresh_course, instructor=True, grading="grading/demo")
+    assert environment["MLPCORE_GRADING"] == "grading/demo"
+    monkeypatch.setenv("MLPCORE_GRADING", environment["MLPCORE_GRADING"])
+    config = course.load_config(fresh_course).CourseDirectory
+    assert config.db_url == f"sqlite:///{fresh_course / 'grading' / 'demo' / 'gradebook.db'}"
+    assert (config.submitted_directory, config.autograded_directory) == ("grading/demo/submitted", "grading/demo/autograded")
