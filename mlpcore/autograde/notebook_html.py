@@ -17,6 +17,7 @@ student wrote to the instructor and to the student, and must not run it.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 
@@ -91,10 +92,18 @@ def prepare_markdown(source: str, aside: _SetAside) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=1)
+def _exporter():
+    """nbconvert's exporter, built once: it loads and compiles its templates when it is made."""
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(template_name="basic", exclude_input_prompt=True, exclude_output_prompt=True,
+                        anchor_link_text="")
+
+
 def notebook_body(notebook) -> str:
     """The cells of ``notebook`` (an nbformat v4 notebook whose outputs are safe to show) as HTML."""
     import nbformat
-    from nbconvert import HTMLExporter
 
     notebook = nbformat.from_dict(notebook)  # a copy: the caller's notebook is left as it was
     aside = _SetAside()
@@ -102,9 +111,7 @@ def notebook_body(notebook) -> str:
         if cell.cell_type == "markdown":
             cell.source = prepare_markdown(cell.source, aside)
             cell.pop("attachments", None)
-    exporter = HTMLExporter(template_name="basic", exclude_input_prompt=True, exclude_output_prompt=True,
-                            anchor_link_text="")
-    body, _ = exporter.from_notebook_node(notebook)
+    body, _ = _exporter().from_notebook_node(notebook)
     return f'<div class="notebook">{aside.restore(body)}</div>'
 
 
