@@ -7,13 +7,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo lab test test-gpu bench bench-grading bench-notebooks release clean
+.PHONY: help demo lab formgrader test test-browser test-gpu bench bench-grading bench-notebooks release clean
 
 help:
 	@echo "make demo      the grading loop on an embedded class of 11: release, grade in parallel, feedback, report"
 	@echo "make lab       open the course in JupyterLab (start with 01-matrices; the Validate button checks a notebook)"
+	@echo "make formgrader  the instructor's JupyterLab on the course root: formgrader shows the class mlpcore grade graded"
 	@echo "make release   regenerate the learners' notebooks in course/ from solutions/ (nbgrader generate_assignment)"
 	@echo "make test      run the whole test suite (NumPy and array-api-strict, the course round trip; GPU cases skip without a GPU)"
+	@echo "make test-browser  the course in headless Chromium: JupyterLab, formgrader, feedback and report pages"
 	@echo "make test-gpu  run only the GPU cases (needs CuPy and a CUDA device: pip install -e '.[gpu]')"
 	@echo "make bench     speed and memory benchmarks (a few minutes); tables on screen, JSON and a plot in benchmarks/out/"
 	@echo "make bench-grading  notebooks graded per minute: sequential nbgrader against mlpcore grade --workers 2"
@@ -29,9 +31,14 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/mlpcore demo $(MLPCORE_DEMO_FLAGS)
 
+# Students: course/ with the Validate button and the assignment list, without formgrader.
 # Kernels get one BLAS thread each (make lab MLPCORE_BLAS_THREADS=4 for more; see mlpcore/threads.py).
 lab: $(STAMP)
-	$(BIN)/python -m mlpcore.threads $(BIN)/jupyter lab --ServerApp.root_dir=course
+	$(BIN)/mlpcore lab
+
+# The instructor: the course root with formgrader (GRADING=grading/demo shows make demo's class).
+formgrader: $(STAMP)
+	$(BIN)/mlpcore lab --instructor $(if $(GRADING),--grading $(GRADING))
 
 # Regenerate the released notebooks in course/ from solutions/ (after editing a solution notebook).
 release: $(STAMP)
@@ -41,6 +48,11 @@ release: $(STAMP)
 # loadgroup keeps the tests that share one graded class (tests/test_autograde.py) on one worker.
 test: $(STAMP)
 	$(BIN)/python -m pytest -n auto --dist loadgroup
+
+# Real-browser tests (Playwright driving /usr/bin/chromium; skipped with the reason without them).
+# Screenshots of failures land in browser_tests/screenshots/.
+test-browser: $(STAMP)
+	$(BIN)/python -m pytest browser_tests -p no:xdist
 
 test-gpu: $(STAMP)
 	$(BIN)/python -m pytest -m gpu

@@ -4,7 +4,8 @@ Every function here builds a :class:`matplotlib.figure.Figure` and *returns*
 it. Nothing calls ``pyplot`` or ``show()``:
 
 * In Jupyter, a Figure that is the last value of a cell is drawn once by
-  IPython. Going through ``pyplot`` as well would draw it twice.
+  IPython, as a PNG, in any kernel and with no ``%matplotlib`` magic first
+  (:class:`NotebookFigure`). Going through ``pyplot`` as well would draw it twice.
 * No GUI backend is needed, so the same code runs on a headless grading
   server. Save a figure with ``fig.savefig("name.png")``.
 
@@ -50,10 +51,28 @@ DIVERGING_CMAP = "RdBu_r"
 # --------------------------------------------------------------------------- helpers
 
 
+class NotebookFigure(Figure):
+    """A matplotlib Figure that IPython shows as a picture wherever it is a cell's value.
+
+    IPython draws a plain Figure only after ``%matplotlib inline`` (or an import of
+    pyplot) has registered a PNG formatter for it; before that, a fresh kernel shows
+    the text ``<Figure size ...>``. ``_repr_png_`` is the hook IPython looks for on
+    any object, so these figures need no magic. Everything else is a plain Figure.
+    """
+
+    def _repr_png_(self) -> bytes:
+        from io import BytesIO
+
+        buffer = BytesIO()
+        # bbox_inches="tight" as the inline backend does, so both ways look the same.
+        self.savefig(buffer, format="png", bbox_inches="tight")
+        return buffer.getvalue()
+
+
 def _new_figure(width: float, height: float) -> Figure:
     # Constrained layout makes room for titles, tick labels, colorbars and
     # legends outside the axes, so nothing is clipped.
-    return Figure(figsize=(width, height), layout="constrained")
+    return NotebookFigure(figsize=(width, height), layout="constrained")
 
 
 def _int_at_least(name: str, value, minimum: int) -> int:

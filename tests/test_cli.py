@@ -86,3 +86,16 @@ def test_bad_arguments_exit_with_usage(capsys):
         main(["train", "--epochs", "0"])
     assert exit_info.value.code == 2
     assert "should be a positive whole number" in capsys.readouterr().err
+
+
+def test_python_dash_m_mlpcore_is_the_mlpcore_command():
+    """``python -m mlpcore`` runs the same entry point, exit status included."""
+    import subprocess
+    import sys
+
+    ran = subprocess.run([sys.executable, "-m", "mlpcore", "train", "--dataset", "xor", "--hidden", "4",
+                          "--epochs", "1", "--no-progress"], capture_output=True, text=True, timeout=300)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip().splitlines()[-1].startswith("test accuracy: ")
+    refused = subprocess.run([sys.executable, "-m", "mlpcore", "grade"], capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 2 and "ASSIGNMENT" in refused.stderr

@@ -5,9 +5,12 @@ here a Jupyter server is started the way `make lab` starts one (from the
 repository root, serving a course folder) and that request is made directly.
 """
 
+import contextlib
 import json
+import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -16,6 +19,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from mlpcore.autograde.lab import lab_command
 
 ROOT = Path(__file__).resolve().parent.parent
 JUPYTER = Path(sys.executable).parent / "jupyter"
@@ -35,31 +40,38 @@ def _request(port, path, data=None):
         return response.read().decode()
 
 
+@contextlib.contextmanager
+def running_server(argv, cwd=ROOT, env=None):
+    """A Jupyter server started with ``argv`` (plus a free port and the test's token); yields its port."""
+    port = _free_port()
+    allow_root = ["--allow-root"] if os.geteuid() == 0 else []
+    server = subprocess.Popen([*argv, "--no-browser", f"--port={port}", f"--IdentityProvider.token={TOKEN}", *allow_root],
+                              cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(240):
+            try:
+                _request(port, "/api/status")
+                break
+            except (urllib.error.URLError, ConnectionError):
+                if server.poll() is not None:
+                    pytest.fail(f"the Jupyter server exited with status {server.returncode}: {argv}")
+                time.sleep(0.5)
+        else:
+            pytest.fail("the Jupyter server did not start within two minutes")
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 @pytest.fixture
 def jupyter_server(tmp_path):
     """A Jupyter server on a copy of the first assignment, its released and its solution notebook."""
     served = tmp_path / "course"
     shutil.copytree(ROOT / "course" / "01-matrices", served / "01-matrices")
     shutil.copy(ROOT / "solutions" / "01-matrices" / "matrices.ipynb", served / "01-matrices" / "solved.ipynb")
-    port = _free_port()
-    server = subprocess.Popen(
-        [str(JUPYTER), "server", "--no-browser", f"--port={port}", f"--IdentityProvider.token={TOKEN}",
-         f"--ServerApp.root_dir={served}", "--allow-root"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(120):
-            try:
-                _request(port, "/api/status")
-                break
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.5)
-        else:
-            pytest.fail("the Jupyter server did not start within a minute")
+    with running_server([str(JUPYTER), "server", f"--ServerApp.root_dir={served}"]) as port:
         yield port
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def test_the_validate_button_fails_the_release_and_passes_a_solution(jupyter_server):
@@ -77,6 +89,106 @@ def test_nbgraders_lab_extension_is_installed():
     assert "@jupyter/nbgrader" in listing.stdout + listing.stderr
 
 
-def test_make_lab_serves_the_course_folder():
-    dry_run = subprocess.run(["make", "-n", "lab"], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert "jupyter lab --ServerApp.root_dir=course" in dry_run.stdout
+def _student_server():
+    """A server started as `make lab` starts one (``mlpcore lab``), on the repository's course."""
+    argv, environment = lab_command(ROOT)
+    return running_server(argv, env=environment)
+
+
+def test_make_lab_and_make_formgrader_start_mlpcore_lab():
+    for target, command in (("lab", "mlpcore lab"), ("formgrader", "mlpcore lab --instructor")):
+        dry_run = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True, check=True)
+        assert dry_run.stdout.rstrip().endswith(command), dry_run.stdout
+    dry_run = subprocess.run(["make", "-n", "formgrader", "GRADING=grading/demo"], cwd=ROOT, capture_output=True,
+                             text=True, check=True)
+    assert dry_run.stdout.rstrip().endswith("mlpcore lab --instructor --grading grading/demo")
+
+
+def test_students_get_validate_and_the_assignment_list_without_the_instructors_panels():
+    argv, _ = lab_command(ROOT)
+    assert f"--ServerApp.root_dir={ROOT / 'course'}" in argv
+    with _student_server() as port:
+        page = _request(port, "/lab")
+        disabled = json.loads(page.split('"disabledExtensions": ', 1)[1].split("]", 1)[0] + "]")
+        assert {"@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment"} <= set(disabled)
+        assert not {"@jupyter/nbgrader:validate-assignment", "@jupyter/nbgrader:assignment-list"} & set(disabled)
+        with pytest.raises(urllib.error.HTTPError, match="404"):
+            _request(port, "/formgrader/api/assignments")
+        # The assignment list answers (an empty list of courses, not "Error fetching courses!").
+        assert json.loads(_request(port, "/courses")) == {"success": True, "value": []}
+        reply = json.loads(_request(port, "/assignments/validate", b"path=01-matrices/matrices.ipynb"))
+        assert reply["success"] and reply["value"].get("failed")
+
+
+def test_lab_refuses_a_grading_folder_outside_the_course_or_missing(tmp_path):
+    with pytest.raises(ValueError, match="should be a folder inside the course root"):
+        lab_command(ROOT, instructor=True, grading=tmp_path)
+    with pytest.raises(FileNotFoundError, match="there is no folder .*nothing-here"):
+        lab_command(ROOT, instructor=True, grading="grading/nothing-here")
+
+
+@pytest.fixture
+def fresh_course(tmp_path):
+    """A course root as a fresh clone has it (one assignment), with no grading folder yet."""
+    root = tmp_path / "clone"
+    root.mkdir()
+    shutil.copy(ROOT / "nbgrader_config.py", root)
+    for folder in ("solutions", "course"):
+        shutil.copytree(ROOT / folder / "01-matrices", root / folder / "01-matrices")
+    return root
+
+
+def _tables(gradebook: Path) -> set:
+    with sqlite3.connect(gradebook) as connection:
+        return {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
+def test_formgrader_on_a_fresh_clone_shows_the_class_mlpcore_grade_graded(fresh_course):
+    """The instructor's server (make formgrader) on a fresh clone: formgrader's API answers, the
+    gradebook it creates is a migrated one, and after `mlpcore grade` with its defaults it lists
+    every student, the unreadable notebook included, with a score and a name."""
+    argv, environment = lab_command(fresh_course, instructor=True)
+    # Started from a shell whose PATH lacks the venv: nbgrader must still find alembic.
+    environment["PATH"] = "/usr/bin:/bin"
+    with running_server(argv, cwd=fresh_course, env=environment) as port:
+        assignments = json.loads(_request(port, "/formgrader/api/assignments"))
+        assert [a["name"] for a in assignments] == ["01-matrices"]
+        assert "alembic_version" in _tables(fresh_course / "grading" / "gradebook.db")
+
+        submitted = fresh_course / "grading" / "submitted"
+        (submitted / "ada" / "01-matrices").mkdir(parents=True)
+        shutil.copy(ROOT / "solutions" / "01-matrices" / "matrices.ipynb", submitted / "ada" / "01-matrices")
+        (submitted / "fay" / "01-matrices").mkdir(parents=True)
+        (submitted / "fay" / "01-matrices" / "matrices.ipynb").write_text('{"cells": [')
+        graded = subprocess.run([sys.executable, "-m", "mlpcore", "grade", "01-matrices", "--no-progress",
+                                 "--course-root", str(fresh_course)], capture_output=True, text=True, timeout=600)
+        assert graded.returncode == 0, graded.stderr
+
+        submissions = {s["student"]: s for s in json.loads(_request(port, "/formgrader/api/submissions/01-matrices"))}
+        assert sorted(submissions) == ["ada", "fay"]
+        assert submissions["ada"]["autograded"] and submissions["ada"]["score"] == submissions["ada"]["max_score"] > 0
+        assert submissions["fay"]["autograded"] and submissions["fay"]["score"] == 0
+        assert [(s["last_name"], s["first_name"]) for s in submissions.values()] == [("ada", ""), ("fay", "")]
+        students = {s["id"]: s for s in json.loads(_request(port, "/formgrader/api/students"))}
+        assert students["ada"]["score"] == submissions["ada"]["max_score"]
+
+
+def test_the_demo_and_grade_print_the_command_that_opens_formgrader_on_their_class(tmp_path):
+    from mlpcore.autograde.commands import formgrader_command
+
+    assert formgrader_command(ROOT, ROOT / "grading") == "make formgrader   (or: mlpcore lab --instructor)"
+    assert formgrader_command(ROOT, ROOT / "grading" / "demo").startswith("make formgrader GRADING=grading/demo ")
+    assert formgrader_command(ROOT, tmp_path).startswith(f"cd {tmp_path.resolve()} && jupyter lab")
+
+
+def test_the_demos_grading_folder_is_the_course_formgrader_opens_with_the_printed_command(fresh_course, monkeypatch):
+    """`make formgrader GRADING=grading/demo` points nbgrader (formgrader, export, collect) at the demo's class."""
+    from mlpcore import course
+
+    (fresh_course / "grading" / "demo").mkdir(parents=True)
+    _, environment = lab_command(fresh_course, instructor=True, grading="grading/demo")
+    assert environment["MLPCORE_GRADING"] == "grading/demo"
+    monkeypatch.setenv("MLPCORE_GRADING", environment["MLPCORE_GRADING"])
+    config = course.load_config(fresh_course).CourseDirectory
+    assert config.db_url == f"sqlite:///{fresh_course / 'grading' / 'demo' / 'gradebook.db'}"
+    assert (config.submitted_directory, config.autograded_directory) == ("grading/demo/submitted", "grading/demo/autograded")

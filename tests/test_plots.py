@@ -347,3 +347,26 @@ def test_confusion_matrix_n_classes_adds_empty_rows():
 def test_confusion_matrix_errors(y_true, y_pred, n_classes, error, match):
     with pytest.raises(error, match=match):
         plot_confusion_matrix(np.array(y_true, dtype=np.int64), np.array(y_pred, dtype=np.int64), n_classes)
+
+
+def test_a_figure_shows_as_a_picture_in_a_fresh_kernel_without_a_magic():
+    """The README's example in a real notebook kernel: the last value of the cell is a Figure,
+    and IPython must send a PNG of it, not only the text ``<Figure size ...>``."""
+    import os
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "from mlpcore import plots\n"
+        "plots.plot_history({'loss': [1.0, 0.5, 0.25], 'accuracy': [0.5, 0.75, 0.9]})")])
+    # A kernel as JupyterLab starts it: no MPLBACKEND from the test run's environment.
+    environment = {key: value for key, value in os.environ.items() if key != "MPLBACKEND"}
+    NotebookClient(notebook, timeout=120, kernel_name="python3").execute(env=environment)
+    outputs = notebook.cells[0].outputs
+    assert [output.output_type for output in outputs] == ["execute_result"], outputs
+    png = outputs[0].data.get("image/png")
+    assert png, f"the figure came back as {sorted(outputs[0].data)}: {outputs[0].data.get('text/plain')}"
+    import base64
+
+    assert base64.b64decode(png).startswith(b"\x89PNG")

@@ -184,7 +184,9 @@ def test_report_writes_figure_and_page_with_pass_rates_and_attention(graded_clas
         assert f"{100 * passed / len(cells):.0f}% ({passed}/{len(cells)})" in exercises
     assert [s["pass_rate"] for s in written["exercises"]] == [0.5, 0.25]
     assert f"{MISTAKE} <span class=\"muted\">(1x)</span>" in exercises
-    assert "timeout 1" in exercises and "not_graded 1" in exercises
+    # other outcomes in words, never as codes
+    assert "ran over the time limit: 1" in exercises and "not graded: 1" in exercises
+    assert "not_graded" not in exercises and "timeout 1" not in exercises
 
     # summary and gradebook: one student of four has full marks; everyone is listed
     assert "1 of 4" in page
@@ -222,6 +224,12 @@ def feedback_page(output, student) -> str:
     return (output / "feedback" / student / ASSIGNMENT / f"{NOTEBOOK}.html").read_text(encoding="utf-8")
 
 
+def shown_text(page: str) -> str:
+    """What a reader sees of ``page``: its body's text without the markup (highlighted code is split into
+    spans; the style sheet names Pygments' token kinds, "Generic.Traceback" among them)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", page.split("<body>", 1)[1]))
+
+
 def test_feedback_pages_for_everyone(graded_class):
     root, output, _ = graded_class
     written = write_feedback(root, output, ASSIGNMENT)
@@ -234,13 +242,13 @@ def test_feedback_shows_visible_tests_and_mistakes_but_never_hidden_tests(graded
     write_feedback(root, output, ASSIGNMENT, students=["bob"])
     page = feedback_page(output, "bob")
 
-    assert html.escape(VISIBLE_TEST) in page and "assert mul(2, 3) == 6" in page
+    assert VISIBLE_TEST in shown_text(page) and "assert mul(2, 3) == 6" in shown_text(page)
     exercises = section(page, "Exercises")  # the named mistake is highlighted in the table, not only in outputs
     assert f'<span class="mistake"><strong>Likely mistake:</strong> {MISTAKE}</span>' in exercises
-    assert html.escape("AssertionError: add: 1 + 2 should be 3") in page  # ename: evalue of the failing check
+    assert "AssertionError: add: 1 + 2 should be 3" in shown_text(page)  # ename: evalue of the failing check
     assert "ran over the time limit" in page and TIMEOUT_REASON in page
     for secret in (HIDDEN_TEST, "secret_expected_993", "mul(0, 9)", "HIDDEN TESTS", "Traceback", "---->"):
-        assert secret not in page and html.escape(secret) not in page, secret
+        assert secret not in shown_text(page) and secret not in page.split("<body>", 1)[1], secret
     assert "a line of a hidden test was removed" in page  # the warning that quoted it is still there, redacted
 
 
@@ -249,7 +257,7 @@ def test_feedback_escapes_student_text_and_embeds_only_real_images(graded_class)
     write_feedback(root, output, ASSIGNMENT, students=["bob"])
     page = feedback_page(output, "bob")
     assert SCRIPT not in page and "<script" not in page
-    assert page.count(html.escape(SCRIPT)) >= 3  # markdown, code and output of bob's cells
+    assert shown_text(page).count(SCRIPT) >= 3  # markdown, code and output of bob's cells, shown as text
     assert f"data:image/png;base64,{PIXEL_PNG}" in page
     assert "onerror" not in page  # the fake image is not embedded: its plain-text form is shown
     assert len(re.findall(r"<img ", page)) == 1
@@ -272,12 +280,54 @@ def test_feedback_without_release_notebook_hides_all_test_code(graded_class):
     write_feedback(root, output, ASSIGNMENT, students=["bob", "ann"])
     for student in ("bob", "ann"):
         page = feedback_page(output, student)
-        assert "(test code not shown)" in page
-        assert HIDDEN_TEST not in page and html.escape(HIDDEN_TEST) not in page and "Traceback" not in page
-        assert html.escape(VISIBLE_TEST) not in page
+        assert "(test code not shown)" in shown_text(page)
+        assert HIDDEN_TEST not in shown_text(page) and "Traceback" not in shown_text(page)
+        assert VISIBLE_TEST not in shown_text(page)
 
 
 def test_feedback_for_unknown_students_writes_nothing(graded_class):
     root, output, _ = graded_class
     assert write_feedback(root, output, ASSIGNMENT, students=["nobody"]) == []
     assert write_feedback(root, output, "03-other") == []
+
+
+def test_feedback_renders_the_notebook_like_the_notebook(graded_class):
+    """Formulas typeset (MathML, no script or network needed), markdown tables as tables, code as code,
+    figures kept, and raw HTML in a student's markdown shown as text."""
+    root, output, _ = graded_class
+    path = output / "autograded" / "ann" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells.insert(1, new_markdown_cell(
+        "The loss is $$L = \\frac{1}{n} \\sum_i (\\hat y_i - y_i)^2$$ and a weight is $w_{ij}$.\n\n"
+        "| layer | shape |\n|---|---|\n| `W1` | $(4, 3)$ |\n\n"
+        "Dollars in code stay code: `cost = $5`. <b onclick=\"steal()\">bold?</b>"))
+    nbformat.write(notebook, path)
+    write_feedback(root, output, ASSIGNMENT, students=["ann"])
+    page = feedback_page(output, "ann")
+    body = page.split("<body>", 1)[1]
+    assert body.index("<h2>Exercises</h2>") < body.index('class="notebook"')  # the summary first
+    assert '<math xmlns="http://www.w3.org/1998/Math/MathML" display="block">' in body and "<mfrac>" in body
+    assert "<msub><mi>w</mi>" in body and "$" not in shown_text(page).replace("cost = $5", "")
+    assert re.search(r"<table>\s*<thead>\s*<tr>\s*<th>layer</th>", body)
+    assert "<code>cost = $5</code>" in body
+    assert "<b onclick" not in body and '<b onclick="steal()">bold?</b>' in shown_text(page)
+    assert "<script" not in page
+    assert 'name="viewport"' in page  # readable on a phone
+
+
+def test_feedback_keeps_the_figures_the_graded_notebook_drew(graded_class):
+    root, output, _ = graded_class
+    write_feedback(root, output, ASSIGNMENT, students=["bob"])
+    assert f'src="data:image/png;base64,{PIXEL_PNG}"' in feedback_page(output, "bob")
+
+
+def test_a_reason_names_the_exercise_a_plain_cell_follows():
+    """A cell without a grade_id (a plot that calls tanh) is named by the exercise before it."""
+    from mlpcore.autograde.outcome import cell_label
+
+    notebook = new_notebook(cells=[
+        new_code_cell("import numpy as np"),
+        new_code_cell("def tanh(Z): ...", metadata=nbgrader("tanh", solution=True)),
+        new_code_cell("check('tanh', tanh)", metadata=nbgrader("tanh_tests", grade=True, points=1)),
+        new_markdown_cell("A picture:"), new_code_cell("plot(tanh)")])
+    assert [cell_label(notebook, i) for i in (0, 2, 4)] == ["cell 1", "tanh_tests", "cell 5 (after exercise tanh)"]

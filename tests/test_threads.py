@@ -4,6 +4,7 @@ user asks for more, so that many kernels on a few cores do not spin against each
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -64,3 +65,16 @@ def test_a_kernel_of_mlpcore_check_gets_the_course_threads(tmp_path, monkeypatch
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(REPORT_THREADS)])
     _run(notebook, tmp_path, timeout=60, notebook_timeout=120, hook=None)
     assert notebook.cells[0].outputs[0]["text"].split() == ["1", "1"]
+
+
+@pytest.mark.parametrize("instructor", [False, True])
+def test_make_lab_and_make_formgrader_give_their_kernels_the_course_threads(instructor, monkeypatch):
+    from mlpcore.autograde.lab import lab_command
+
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "7")
+    monkeypatch.setenv(threads.THREADS_ENV, "3")
+    _, environment = lab_command(Path(__file__).resolve().parent.parent, instructor=instructor)
+    assert all(environment[name] == "3" for name in threads.LIBRARY_VARIABLES)
+    monkeypatch.delenv(threads.THREADS_ENV)
+    _, environment = lab_command(Path(__file__).resolve().parent.parent, instructor=instructor)
+    assert environment["OPENBLAS_NUM_THREADS"] == "1"

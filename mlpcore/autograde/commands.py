@@ -95,8 +95,21 @@ def _grade(root: Path, assignment: str, submissions: Path, output: Path, args, f
                        feedback=not getattr(args, "no_feedback", False))
 
 
-def _print_locations(output: Path, assignment: str) -> None:
-    print(f"\ngradebook    {output / 'gradebook.db'}   (nbgrader export / formgrader: run them in {output})")
+def formgrader_command(root: Path, output: Path) -> str:
+    """The command that opens formgrader on the class graded into ``output``."""
+    output = Path(output).resolve()
+    if output == root / "grading":
+        return "make formgrader   (or: mlpcore lab --instructor)"
+    if output.is_relative_to(root):
+        relative = output.relative_to(root)
+        return f"make formgrader GRADING={relative}   (or: mlpcore lab --instructor --grading {relative})"
+    # Outside the course root formgrader cannot be served from it; nbgrader_config.py there points at the course.
+    return f"cd {output} && jupyter lab   (mlpcore grade wrote an nbgrader_config.py there)"
+
+
+def _print_locations(root: Path, output: Path, assignment: str) -> None:
+    print(f"\ngradebook    {output / 'gradebook.db'}   (nbgrader export, run in {output}, writes nbgrader-export.csv)")
+    print(f"formgrader   {formgrader_command(root, output)}")
     print(f"grades       {output / 'grades.csv'}  and per exercise {output / 'exercises.csv'}")
     print(f"feedback     {output / 'feedback'}/<student>/{assignment}/")
     print(f"report       {output / f'report-{assignment}.html'}  and .png")
@@ -108,7 +121,7 @@ def run_grade(args) -> int:
     submissions = args.submissions or root / "grading" / "submitted"
     done = _grade(root, args.assignment, submissions, output, args, force=args.force)
     print(gradebook_table(done["outcomes"]))
-    _print_locations(output, args.assignment)
+    _print_locations(root, output, args.assignment)
     return 0
 
 
@@ -163,7 +176,7 @@ def run_demo(args) -> int:
     done = _grade(root, ASSIGNMENT, submissions, output, args)
     print()
     print(gradebook_table(done["outcomes"]))
-    _print_locations(output, ASSIGNMENT)
+    _print_locations(root, output, ASSIGNMENT)
     expected = expected_statuses()
     wrong = {r["student_id"]: r["status"] for r in done["outcomes"] if expected.get(r["student_id"]) != r["status"]}
     if wrong:
@@ -213,3 +226,7 @@ def add_commands(commands) -> None:
     _grading_options(demo)
     _root_option(demo)
     demo.set_defaults(run=run_demo, timeout=120.0, cell_timeout=10)
+
+    from .lab import add_lab_command
+
+    add_lab_command(commands)

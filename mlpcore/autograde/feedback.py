@@ -5,8 +5,10 @@ puts its own feedback::
 
     OUT/feedback/<student>/<assignment>/<notebook>.html
 
-A page has a header (score, status and why), a table of the exercises (points, outcome in words, the
-named mistake, the checker's message) and then every cell of the autograded notebook.
+A page has the summary first: a header (score, status and why) and a table of the exercises (points,
+outcome in words, the named mistake, the checker's message). Then comes every cell of the autograded
+notebook, rendered by nbconvert as the notebook looks (tables, highlighted code, figures, formulas
+typeset as MathML: :mod:`mlpcore.autograde.notebook_html`), each graded cell under a label.
 
 The autograded notebook holds the hidden tests, and a learner must never see them. So:
 
@@ -16,8 +18,9 @@ The autograded notebook holds the hidden tests, and a learner must never see the
 * output that contains the hidden-tests marker is dropped, and any output line that quotes a
   hidden test line (a warning shows the line that raised it) is replaced by a note.
 
-Everything that comes from a notebook or an outcome is HTML-escaped; only images that are valid
-base64 PNG or JPEG data are embedded, and rich HTML outputs are shown by their plain-text form.
+What nbconvert renders is a copy of the notebook built for showing (:func:`safe_notebook`): raw HTML
+in markdown is shown as text, only images that are valid base64 PNG or JPEG data are kept, and rich
+HTML outputs are shown by their plain-text form, so nothing from a submission runs in the page.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from pathlib import Path
 
 from .. import course
 from .execute import CELL_TIMEOUT
+from .notebook_html import NOTEBOOK_CSS, highlight_css, notebook_body
 from .outcome import OUTCOME_WORDS, STATUSES, read_saved
 from .report import escape, fmt, html_page, percent, status_badge, status_rank
 
@@ -45,12 +49,8 @@ _LIKELY_MISTAKE = re.compile(r"^Likely mistake: .*$", re.MULTILINE)
 
 
 FEEDBACK_CSS = """
-.cell { margin: 0.9em 0; } .cell-label { font-size: 0.85em; color: #555; margin-bottom: 0.15em; }
-.cell-test pre.source { background: #eef3fb; border-color: #c9d7ee; }
-pre.stderr { background: #fff5f5; } pre.error { background: #f8d7da; border-color: #f1b0b7; color: #721c24; }
-.markdown { padding: 0 0.2em; } .markdown pre { background: #fafafa; }
 .attention { background: #fff8e6; border: 1px solid #f0d48a; padding: 0.4em 1em; border-radius: 0.3em; }
-img.output { max-width: 100%; }
+table { display: block; overflow-x: auto; }
 """
 
 
@@ -133,83 +133,19 @@ def clean_output_text(text, secret_lines: set[str]) -> str | None:
     return text
 
 
-def _inline_markdown(text: str) -> str:
-    """Escaped ``text`` with `code` spans and **bold**; everything else (maths, links) stays as written."""
-    pieces = re.split(r"(`[^`\n]+`)", text)
-    rendered = []
-    for piece in pieces:
-        if len(piece) > 1 and piece.startswith("`") and piece.endswith("`"):
-            rendered.append(f"<code>{escape(piece[1:-1])}</code>")
-        else:
-            rendered.append(re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", escape(piece)))
-    return "".join(rendered)
-
-
-def render_markdown(source: str) -> str:
-    """A light rendering of a markdown cell: headings, paragraphs, lists, code blocks, tables as text.
-
-    Enough to read the notebook's explanations next to the code; every character is escaped.
-    """
-    html, paragraph, items, table = [], [], [], []
-
-    def flush():
-        if paragraph:
-            html.append("<p>" + "<br>".join(_inline_markdown(line) for line in paragraph) + "</p>")
-        if items:
-            html.append("<ul>" + "".join(f"<li>{_inline_markdown(item)}</li>" for item in items) + "</ul>")
-        if table:
-            html.append(f"<pre>{escape(chr(10).join(table))}</pre>")
-        paragraph.clear(), items.clear(), table.clear()
-
-    lines = source.split("\n")
-    index = 0
-    while index < len(lines):
-        line = lines[index]
-        stripped = line.strip()
-        heading = re.match(r"(#{1,6})\s+(.*)", stripped)
-        item = re.match(r"(?:[-*+]|\d+[.)])\s+(.*)", stripped)
-        if stripped.startswith("```"):
-            flush()
-            end = next((i for i in range(index + 1, len(lines)) if lines[i].strip().startswith("```")), len(lines))
-            html.append(f"<pre>{escape(chr(10).join(lines[index + 1:end]))}</pre>")
-            index = end
-        elif not stripped:
-            flush()
-        elif heading:
-            flush()
-            level = min(len(heading.group(1)) + 2, 6)  # the page's own h1/h2 stay above the notebook's
-            html.append(f"<h{level}>{_inline_markdown(heading.group(2))}</h{level}>")
-        elif stripped.startswith("|"):
-            if paragraph or items:
-                flush()
-            table.append(stripped)
-        elif item:
-            if paragraph or table:
-                flush()
-            items.append(item.group(1))
-        elif items and line.startswith((" ", "\t")):
-            items[-1] += " " + stripped  # a list item continued on the next, indented line
-        else:
-            if items or table:
-                flush()
-            paragraph.append(stripped)
-        index += 1
-    flush()
-    return "\n".join(html)
-
-
 # ---------------------------------------------------------------------------------------------- cells
 
 
-def _image_html(data: dict) -> str | None:
+def _safe_image(data: dict) -> dict | None:
+    """``{mime: base64}`` of the output's PNG or JPEG when it is real base64 data, else None."""
     for mime in ("image/png", "image/jpeg"):
         encoded = data.get(mime)
         if isinstance(encoded, list):
             encoded = "".join(encoded)
         if isinstance(encoded, str):
             encoded = "".join(encoded.split())
-            if _BASE64.fullmatch(encoded):  # anything else could break out of the attribute
-                return f'<img class="output" alt="figure" src="data:{mime};base64,{encoded}">'
+            if _BASE64.fullmatch(encoded):  # anything else could break out of the img tag's attribute
+                return {mime: encoded}
     return None
 
 
@@ -231,24 +167,28 @@ def _as_text(text) -> str:
     return "".join(text) if isinstance(text, list) else str(text or "")
 
 
-def render_output(out, secret_lines: set[str]) -> str:
-    """One output of a code cell: never a traceback, never hidden test code."""
+def safe_output(out, secret_lines: set[str]):
+    """One output of a code cell as it may be shown, or None: never a traceback, never hidden test code,
+    never HTML or scripts from the kernel (only text and real images)."""
+    from nbformat.v4 import new_output
+
     kind = out.get("output_type")
     if kind == "stream":
         text = clean_output_text(out.get("text"), secret_lines)
-        css = "stderr" if out.get("name") == "stderr" else "stdout"
-        return f'<pre class="output {css}">{escape(text)}</pre>' if text else ""
+        name = "stderr" if out.get("name") == "stderr" else "stdout"
+        return new_output("stream", name=name, text=text) if text else None
     if kind == "error":
         text = clean_output_text(error_line(out.get("ename") or "Error", out.get("evalue") or ""), secret_lines)
-        return f'<pre class="output error">{escape(text)}</pre>' if text else ""
+        return new_output("error", ename="", evalue="", traceback=[text]) if text else None
     if kind in ("execute_result", "display_data"):
         data = out.get("data", {})
-        image = _image_html(data)
+        image = _safe_image(data)
         if image:
-            return image
+            alt = {mime: {"alt": "a figure drawn by this cell"} for mime in image}  # for screen readers
+            return new_output("display_data", data=image, metadata=alt)
         text = clean_output_text(data.get("text/plain", ""), secret_lines)
-        return f'<pre class="output">{escape(text)}</pre>' if text else ""
-    return ""
+        return new_output("display_data", data={"text/plain": text}) if text else None
+    return None
 
 
 def error_line(ename: str, evalue: str) -> str:
@@ -258,34 +198,49 @@ def error_line(ename: str, evalue: str) -> str:
     return f"{ename}: {evalue}" if evalue else ename
 
 
-def _cell_label(cell, graded_cells: dict[str, dict]) -> str:
+def _cell_label(cell, graded_cells: dict[str, dict]):
+    """A small markdown cell that says what the next cell is (a test with its points, or an answer)."""
+    from nbformat.v4 import new_markdown_cell
+
     info = _grade_info(cell)
-    grade_id = info.get("grade_id")
+    grade_id = str(info.get("grade_id", "")).replace("`", "'")
     if is_test_cell(cell):
-        graded = graded_cells.get(grade_id)
-        detail = (f" &middot; {fmt(graded['score'])} / {fmt(graded['max_score'])} points &middot; "
-                  f"{escape(OUTCOME_WORDS.get(graded['outcome'], graded['outcome']))}") if graded else ""
-        return f'<div class="cell-label">Tests <code>{escape(grade_id)}</code> (read-only){detail}</div>'
+        graded = graded_cells.get(info.get("grade_id"))
+        detail = (f" · {fmt(graded['score'])} / {fmt(graded['max_score'])} points · "
+                  f"{OUTCOME_WORDS.get(graded['outcome'], graded['outcome'])}") if graded else ""
+        return new_markdown_cell(f"*Tests* `{grade_id}` (read-only){detail}")
     if info.get("solution"):
-        return f'<div class="cell-label">Your answer <code>{escape(grade_id)}</code></div>'
-    return ""
+        return new_markdown_cell(f"*Your answer* `{grade_id}`")
+    return None
 
 
-def render_cell(cell, tests: dict[str, str] | None, graded_cells: dict[str, dict], secret_lines: set[str]) -> str:
-    """One cell of the autograded notebook, with a test cell's source taken from the release notebook."""
+def safe_cell(cell, tests: dict[str, str] | None, secret_lines: set[str]):
+    """A copy of one autograded cell that may be shown: a test cell's source from the release notebook,
+    hidden blocks and lines that quote them removed, only safe outputs."""
+    from nbformat.v4 import new_code_cell, new_markdown_cell
+
     if cell.cell_type == "markdown":
-        return f'<div class="cell markdown">{render_markdown(strip_hidden(cell.source))}</div>'
-    if cell.cell_type != "code":
-        return f'<div class="cell"><pre>{escape(redact(strip_hidden(cell.source), secret_lines))}</pre></div>'
+        return new_markdown_cell(strip_hidden(cell.source))
+    if cell.cell_type != "code":  # a raw cell: shown as the text it is, never as HTML
+        return new_code_cell(redact(strip_hidden(cell.source), secret_lines))
     if is_test_cell(cell):
         source = (tests or {}).get(_grade_info(cell).get("grade_id"), TEST_CODE_NOT_SHOWN)
     else:
         source = strip_hidden(cell.source)
-    source = redact(source, secret_lines)
-    outputs = "".join(render_output(out, secret_lines) for out in _merge_streams(cell.get("outputs", [])))
-    css = "cell cell-test" if is_test_cell(cell) else "cell"
-    return (f'<div class="{css}">{_cell_label(cell, graded_cells)}'
-            f'<pre class="source">{escape(source)}</pre>{outputs}</div>')
+    outputs = [safe for out in _merge_streams(cell.get("outputs", [])) if (safe := safe_output(out, secret_lines))]
+    return new_code_cell(redact(source, secret_lines), outputs=outputs)
+
+
+def safe_notebook(notebook, tests: dict[str, str] | None, graded_cells: dict[str, dict], secret_lines: set[str]):
+    """The autograded ``notebook`` as a student may see it, each graded cell under a label."""
+    from nbformat.v4 import new_notebook
+
+    cells = []
+    for cell in notebook.cells:
+        label = _cell_label(cell, graded_cells)
+        cells.extend([label] if label is not None else [])
+        cells.append(safe_cell(cell, tests, secret_lines))
+    return new_notebook(cells=cells, metadata={"language_info": {"name": "python"}})
 
 
 # ---------------------------------------------------------------------------------------------- page
@@ -351,7 +306,7 @@ def _notebook_html(notebook, tests, graded: dict, secret_lines: set[str]) -> str
         return ('<p class="muted">Your notebook could not be graded, so there is no graded copy to show: '
                 "see what happened above.</p>")
     graded_cells = {cell["grade_id"]: cell for cell in graded.get("cells", [])}
-    return "\n".join(render_cell(cell, tests, graded_cells, secret_lines) for cell in notebook.cells)
+    return notebook_body(safe_notebook(notebook, tests, graded_cells, secret_lines))
 
 
 def feedback_html(student: str, result: dict, notebook_name: str, autograded, tests: dict[str, str] | None,
@@ -364,7 +319,7 @@ def feedback_html(student: str, result: dict, notebook_name: str, autograded, te
         "<h2>Your notebook as graded</h2>", _notebook_html(autograded, tests, graded, secret_lines),
     ])
     page = html_page(f"Feedback: {result.get('assignment', '')} {notebook_name} ({student})", body)
-    return page.replace("</style>", FEEDBACK_CSS + "</style>", 1)
+    return page.replace("</style>", FEEDBACK_CSS + NOTEBOOK_CSS + highlight_css() + "</style>", 1)
 
 
 class _CourseNotebooks:
@@ -384,13 +339,27 @@ class _CourseNotebooks:
         return self._cache[notebook]
 
 
-def write_feedback(root, output, assignment: str, students: list[str] | None = None) -> list[Path]:
+# What nbgrader's release_feedback reads beside the pages: when the notebook was submitted, and the
+# secret (from nbgrader submit) that names each page in the exchange so that only its student finds it.
+SUBMISSION_STAMPS = ("timestamp.txt", "submission_secret.txt")
+
+
+def _copy_submission_stamps(submission: Path, feedback: Path) -> None:
+    for name in SUBMISSION_STAMPS:
+        if (submission / name).is_file():
+            (feedback / name).write_bytes((submission / name).read_bytes())
+
+
+def write_feedback(root, output, assignment: str, students: list[str] | None = None, submissions=None) -> list[Path]:
     """Write ``OUT/feedback/<student>/<assignment>/<notebook>.html`` for every graded student (or ``students``).
 
     ``root`` is the course root (for the release and source notebooks), ``output`` the grading output
-    folder (outcomes and autograded notebooks). Returns the pages written.
+    folder (outcomes and autograded notebooks), ``submissions`` the class's submissions (default
+    ``OUT/submitted``): their ``timestamp.txt`` and ``submission_secret.txt`` go beside the pages, in
+    the layout ``nbgrader release_feedback`` expects. Returns the pages written.
     """
     root, output = Path(root), Path(output)
+    submissions = Path(submissions) if submissions is not None else output / "submitted"
     course_notebooks = _CourseNotebooks(root, assignment)
     written = []
     for student, result in _load_outcomes(output, assignment, students):
@@ -403,6 +372,7 @@ def write_feedback(root, output, assignment: str, students: list[str] | None = N
             path = output / "feedback" / student / assignment / f"{notebook_name}.html"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(page, encoding="utf-8")
+            _copy_submission_stamps(submissions / student / assignment, path.parent)
             written.append(path)
     return written
 

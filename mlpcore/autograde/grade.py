@@ -245,5 +245,5 @@ def grade_class(root, assignment: str, submissions, output, workers: int | None 
     if stale:
         from .feedback import write_feedback
 
-        write_feedback(root, output, assignment, students=stale)
+        write_feedback(root, output, assignment, students=stale, submissions=submissions)
     return {"graded": todo, "unchanged": [s for s in students if s not in todo], "outcomes": results}

@@ -82,6 +82,14 @@ def ensure_assignment(root, assignment: str, output: Path, template_bytes: bytes
     define_assignment(root, assignment, db_url(output))
 
 
+def _name_if_unnamed(student) -> None:
+    """Formgrader lists students as "last name, first name" and shows "None, None" for a
+    student nobody named (every student nbgrader's collect or autograde adds). The id
+    stands in as the last name until the instructor gives names in Manage Students."""
+    if student.last_name is None and student.first_name is None:
+        student.last_name, student.first_name = student.id, ""
+
+
 def record(output: Path, outcome: dict) -> None:
     """Write one outcome's scores into the class's gradebook, as nbgrader's autograde would.
 
@@ -93,7 +101,7 @@ def record(output: Path, outcome: dict) -> None:
     # nbgrader's own update_or_create_submission makes SQLAlchemy warn about autoflush; it is harmless.
     with Gradebook(db_url(output)) as gradebook, warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*not in session.*")
-        gradebook.update_or_create_student(student)
+        _name_if_unnamed(gradebook.update_or_create_student(student))
         submission = gradebook.update_or_create_submission(assignment, student, timestamp=timestamp)
         for notebook in submission.notebooks:
             scores = outcome["grades"].get(notebook.name, {})
@@ -126,6 +134,9 @@ def copy_autograded(output: Path, files: dict, student: str, assignment: str) ->
     target = Path(output) / "autograded" / student / assignment
     if target.exists():
         shutil.rmtree(target)
+    # Even empty (a notebook nbgrader could not read): formgrader counts a submission as
+    # graded, and lists it with its score, only when this folder exists.
+    target.mkdir(parents=True)
     prefix = f"{student}/{assignment}/"
     for relative, data in files.items():
         if relative.startswith(prefix):

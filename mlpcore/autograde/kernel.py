@@ -183,6 +183,11 @@ def apply_limits() -> None:
 
 def main() -> None:
     apply_limits()
+    # matplotlib reads MPLBACKEND once, when it is first imported, and ipykernel sets it (to the
+    # inline backend, which sends figures to the notebook) only later, in launch_new_instance.
+    # Importing matplotlib below without it would leave the kernel on a headless backend: every
+    # figure of the graded notebook lost, and none in the feedback.
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     # Build matplotlib's font cache (if it is missing) before the fence: it lives outside the sandbox.
     import matplotlib.font_manager  # noqa: F401
 

@@ -92,12 +92,23 @@ def cell_outcome(cell) -> tuple[str, str, str | None]:
     return kind, message, found.group(1) if found else None
 
 
+def cell_label(notebook, index: int) -> str:
+    """How a reason names cell ``index``: its grade_id, else the exercise it follows ("cell 33 (after
+    exercise tanh)"): a cell that only uses an exercise's function (a plot) fails because of it."""
+    grade_id = notebook.cells[index].metadata.get("nbgrader", {}).get("grade_id")
+    if grade_id:
+        return grade_id
+    before = [cell.metadata.get("nbgrader", {}).get("grade_id") for cell in notebook.cells[:index]]
+    exercise = next((exercise_name(found) for found in reversed(before) if found), None)
+    return f"cell {index + 1} (after exercise {exercise})" if exercise else f"cell {index + 1}"
+
+
 def _cell_problems(notebook, settings: dict, problems) -> None:
     """Add the problems seen in any code cell's output (not only graded cells) to ``problems``."""
-    for cell in notebook.cells:
+    for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "code":
             continue
-        label = cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {notebook.cells.index(cell) + 1}"
+        label = cell_label(notebook, index)
         for out in cell.get("outputs", []):
             if out.get("output_type") == "stream" and OUTPUT_TRUNCATED_NOTE in out.get("text", ""):
                 problems.add("output_truncated", f"{label} printed over {settings['max_output_bytes'] / 1e6:g} MB")
@@ -120,7 +131,7 @@ def _cell_problems(notebook, settings: dict, problems) -> None:
 def _first_not_run(notebook) -> str | None:
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type == "code" and any(out.get("ename") == NOT_RUN for out in cell.get("outputs", [])):
-            return cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {index + 1}"
+            return cell_label(notebook, index)
     return None
 
 

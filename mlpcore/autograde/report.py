@@ -19,7 +19,7 @@ import statistics
 from collections import Counter
 from pathlib import Path
 
-from .outcome import STATUSES
+from .outcome import OUTCOME_WORDS, STATUSES
 
 DPI = 110
 MISTAKES_SHOWN = 3  # the most common named mistakes listed per exercise in the HTML table
@@ -176,14 +176,14 @@ def _plot_exercises(ax, exercises: list[dict]) -> None:
     ax.barh(rows, rates, height=0.5, color=[_pass_colour(e["pass_rate"]) for e in exercises], edgecolor="#555")
     for row, exercise in zip(rows, exercises):
         ax.text(min(rates[row], 100) + 1, row, f"{rates[row]:.0f}% ({exercise['passed']}/{exercise['students']})",
-                va="center", fontsize=8.5)
+                va="center", fontsize=10)
         if exercise["mistakes"]:
             mistake, count = exercise["mistakes"][0]
             if len(mistake) > FIGURE_MISTAKE_CHARS:
                 mistake = mistake[: FIGURE_MISTAKE_CHARS - 1] + "\u2026"
             # under the bar, in the gap between rows: long mistakes fit there and cover no bar
-            ax.text(0.5, row + 0.3, f"most common mistake ({count}x): {mistake}", va="top", fontsize=7.5,
-                    style="italic", color="#444")
+            ax.text(0.5, row + 0.3, f"most common mistake ({count}x): {mistake}", va="top", fontsize=9.5,
+                    style="italic", color="#333")
     ax.set_yticks(list(rows), [exercise["label"] for exercise in exercises])
     hardest = min(rates)
     for label, rate in zip(ax.get_yticklabels(), rates):
@@ -209,7 +209,7 @@ def draw_figure(results: list[dict], exercises: list[dict], assignment: str):
     """The report's figure: score histogram (left) and per-exercise pass rates (right)."""
     from matplotlib.figure import Figure
 
-    height = max(4.2, 1.6 + 0.62 * len(exercises))
+    height = max(4.2, 1.6 + 0.75 * len(exercises))  # each row holds a bar and its mistake line
     figure = Figure(figsize=(12.5, height), dpi=DPI, layout="constrained")
     scores_ax, exercises_ax = figure.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.45]})
     if results:
@@ -244,7 +244,8 @@ def _summary_html(summary: dict) -> str:
 
 
 def _outcome_counts_html(outcomes: dict) -> str:
-    others = [f"{escape(outcome)} {count}" for outcome, count in outcomes.items() if outcome != "passed"]
+    others = [f"{escape(OUTCOME_WORDS.get(outcome, outcome))}: {count}"
+              for outcome, count in outcomes.items() if outcome != "passed"]
     return ", ".join(others) or NONE
 
 

@@ -1,0 +1,121 @@
+"""The course in a real browser: a student in JupyterLab (as `make lab` starts it), the instructor in
+formgrader (as `make formgrader` starts it), and the pages `mlpcore grade` writes."""
+
+import csv
+
+import pytest
+from test_lab import TOKEN, running_server
+
+from mlpcore.autograde.lab import lab_command
+
+RIGHT = ("def parameter_shapes(layer_sizes):\n"
+         "    return [((a, b), (b,)) for a, b in zip(layer_sizes[:-1], layer_sizes[1:])]\n")
+WRONG = ("def count_parameters(layer_sizes):\n"  # forgets the biases
+         "    return sum(a * b for a, b in zip(layer_sizes[:-1], layer_sizes[1:]))\n")
+SLOW = 240_000  # ms: a kernel starting and a notebook running on a busy two-core machine
+
+
+def _replace_cell(page, starts_with: str, source: str) -> None:
+    """Type ``source`` over the code cell whose text contains ``starts_with``, as a student would."""
+    editor = page.locator(".jp-CodeCell", has_text=starts_with).locator(".cm-content")
+    editor.click()
+    page.keyboard.press("Control+A")  # the cell's whole text
+    page.keyboard.insert_text(source)  # one edit: no auto-indentation of the pasted lines
+
+
+def _run_all_cells(page) -> None:
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+
+
+# The servers are set up before `page` (it comes after them in a test's arguments), so they are shut
+# down after it: a screenshot of a failure shows the page, not a lost connection.
+@pytest.fixture
+def student_server(course_copy):
+    """JupyterLab as `make lab` starts it; yields its port."""
+    argv, environment = lab_command(course_copy)
+    environment["JUPYTERLAB_SETTINGS_DIR"] = str(course_copy.parent / "lab-settings")
+    with running_server(argv, cwd=course_copy, env=environment) as port:
+        yield port
+
+
+@pytest.fixture
+def instructor_server(course_copy):
+    """JupyterLab as `make formgrader` starts it; yields its port."""
+    argv, environment = lab_command(course_copy, instructor=True)
+    with running_server(argv, cwd=course_copy, env=environment) as port:
+        yield port
+
+
+def test_a_student_fills_two_exercises_reads_the_checks_and_validates(student_server, page):
+    port = student_server
+    page.goto(f"http://127.0.0.1:{port}/lab/tree/01-matrices/matrices.ipynb?token={TOKEN}")
+    page.locator(".jp-CodeCell", has_text="def count_parameters(").wait_for(timeout=SLOW)
+    _replace_cell(page, "def parameter_shapes(", RIGHT)
+    _replace_cell(page, "def count_parameters(", WRONG)
+    _run_all_cells(page)
+
+    passed = page.locator(".jp-OutputArea-output", has_text="parameter_shapes: all 3 cases match the reference.")
+    passed.wait_for(timeout=SLOW)
+    failed = page.locator(".jp-OutputArea-output", has_text="count_parameters: case 1 of 3")
+    failed.wait_for(timeout=SLOW)
+    shown = failed.inner_text()
+    assert "the answer should be 23, but yours is 18" in shown
+    assert "Likely mistake: the biases are parameters too" in shown
+
+    page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").first.click()  # what a student can open
+    menu = page.locator(".lm-Menu").last.inner_text()
+    page.keyboard.press("Escape")
+    assert "Assignment List" in menu and "Formgrader" not in menu, menu
+
+    page.locator(".jp-NotebookPanel-toolbar").get_by_text("Validate", exact=True).click()
+    dialog = page.locator(".jp-Dialog", has_text="Validation")
+    dialog.wait_for(timeout=SLOW)
+    page.locator(".jp-Dialog", has_text="count_parameters").wait_for(timeout=SLOW)
+    assert "Validation failed" in dialog.inner_text() or "failed" in dialog.inner_text().lower()
+
+
+def test_the_instructor_finds_a_graded_students_score_in_formgrader(course_copy, instructor_server, page):
+    port = instructor_server
+    with open(course_copy / "grading" / "grades.csv", newline="") as handle:
+        grades = {row["student_id"]: row for row in csv.DictReader(handle)}
+    page.goto(f"http://127.0.0.1:{port}/formgrader/manage_students?token={TOKEN}")
+    ada = page.locator("tbody tr", has_text="ada")
+    ada.wait_for(timeout=SLOW)
+    score, max_score = float(grades["ada"]["score"]), float(grades["ada"]["max_score"])
+    assert score == max_score > 0 and f"{score:g} / {max_score:g}" in ada.inner_text(), ada.inner_text()
+    page.goto(f"http://127.0.0.1:{port}/formgrader/manage_submissions/01-matrices?token={TOKEN}")
+    fay = page.locator("tbody tr", has_text="fay")  # the submission that is not a notebook is listed too
+    fay.wait_for(timeout=SLOW)
+    assert "None, None" not in page.locator("tbody").inner_text()
+
+
+def _math_and_figures(page) -> dict:
+    return page.evaluate("""() => ({
+        math: Array.from(document.querySelectorAll('math')).map(m => getComputedStyle(m).display),
+        sums: Array.from(document.querySelectorAll('math[display=block] munderover'))
+                        .map(f => f.getBoundingClientRect().height),
+        images: Array.from(document.querySelectorAll('img')).map(i => i.complete ? i.naturalWidth : 0),
+        text: document.body.innerText,
+    })""")
+
+
+def test_a_feedback_page_typesets_its_formulas_and_shows_its_figures(page, course_copy):
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    page.goto((course_copy / "grading" / "feedback" / "ada" / "01-matrices" / "matrices.html").as_uri())
+    seen = _math_and_figures(page)
+    # Chromium lays MathML out itself: a formula it typesets has the display "math" or "block math",
+    # values that exist only where MathML is rendered (unrendered, it would be "inline").
+    assert seen["math"] and set(seen["math"]) <= {"math", "block math"}, set(seen["math"])
+    assert seen["sums"] and min(seen["sums"]) > 25  # a displayed sum stacks its limits: taller than a line
+    assert "$$" not in seen["text"]
+    assert seen["images"] and min(seen["images"]) > 0
+    assert seen["text"].index("Exercises") < seen["text"].index("Your notebook as graded")  # the summary first
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+
+
+def test_the_class_report_shows_its_figure_and_the_student_who_needs_attention(page, course_copy):
+    page.goto((course_copy / "grading" / "report-01-matrices.html").as_uri())
+    seen = _math_and_figures(page)
+    assert seen["images"] and min(seen["images"]) > 600  # the report's figure, at its full width
+    assert "Needs attention (1)" in seen["text"] and "fay" in seen["text"]
