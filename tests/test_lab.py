@@ -110,7 +110,8 @@ def test_students_get_validate_and_the_assignment_list_without_the_instructors_p
     with _student_server() as port:
         page = _request(port, "/lab")
         disabled = json.loads(page.split('"disabledExtensions": ', 1)[1].split("]", 1)[0] + "]")
-        assert {"@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment"} <= set(disabled)
+        assert {"@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
+                "@jupyterlab/apputils-extension:announcements"} <= set(disabled)  # no "Jupyter news?" prompt
         assert not {"@jupyter/nbgrader:validate-assignment", "@jupyter/nbgrader:assignment-list"} & set(disabled)
         with pytest.raises(urllib.error.HTTPError, match="404"):
             _request(port, "/formgrader/api/assignments")
