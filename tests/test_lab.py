@@ -97,9 +97,9 @@ def _student_server():
 
 def test_make_lab_and_make_formgrader_start_mlpcore_lab():
     for target, command in (("lab", "mlpcore lab"), ("formgrader", "mlpcore lab --instructor")):
-        dry_run = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True, check=True)
+        dry_run = subprocess.run(["make", "-n", "--no-print-directory", target], cwd=ROOT, capture_output=True, text=True, check=True)
         assert dry_run.stdout.rstrip().endswith(command), dry_run.stdout
-    dry_run = subprocess.run(["make", "-n", "formgrader", "GRADING=grading/demo"], cwd=ROOT, capture_output=True,
+    dry_run = subprocess.run(["make", "-n", "--no-print-directory", "formgrader", "GRADING=grading/demo"], cwd=ROOT, capture_output=True,
                              text=True, check=True)
     assert dry_run.stdout.rstrip().endswith("mlpcore lab --instructor --grading grading/demo")
 
