@@ -13,6 +13,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -45,6 +46,10 @@ def running_server(argv, cwd=ROOT, env=None):
     """A Jupyter server started with ``argv`` (plus a free port and the test's token); yields its port."""
     port = _free_port()
     allow_root = ["--allow-root"] if os.geteuid() == 0 else []
+    # A user data folder of its own: nbgrader's assignment list reads the user's exchange cache from it,
+    # which other runs on this machine (a student's fetch) may have filled.
+    data_dir = tempfile.mkdtemp(prefix="mlpcore-jupyter-data-")
+    env = {**(os.environ if env is None else env), "JUPYTER_DATA_DIR": data_dir}
     server = subprocess.Popen([*argv, "--no-browser", f"--port={port}", f"--IdentityProvider.token={TOKEN}", *allow_root],
                               cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -62,6 +67,7 @@ def running_server(argv, cwd=ROOT, env=None):
     finally:
         server.terminate()
         server.wait(timeout=30)
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture
