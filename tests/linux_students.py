@@ -19,6 +19,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,6 +99,22 @@ class LinuxStudent:
                         made.add(between)
                 options += ["--ro-bind", str(folder), str(folder)]
         return options + ["--chdir", str(self.home), "--"]
+
+
+@contextmanager
+def shared_folder():
+    """A new folder under the system's temporary folder that every account can enter (mode 755),
+    removed with everything in it on the way out: pytest's own folders are closed to other accounts."""
+    folder = Path(tempfile.mkdtemp(prefix="mlpcore-students-"))
+    try:
+        folder.chmod(0o755)
+        closed = _closed_ancestor(folder)
+        if closed is not None:
+            raise RuntimeError(f"{folder} lies in {closed}, which other accounts cannot enter: "
+                               "set TMPDIR to a folder they can (such as /tmp)")
+        yield folder
+    finally:
+        shutil.rmtree(folder)
 
 
 def _checked(argv) -> None:

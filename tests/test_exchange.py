@@ -18,7 +18,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,37 +66,33 @@ class FlaggedStudent:
 
 
 @pytest.fixture(params=WAYS)
-def students(request, tmp_path):
-    """(name -> student, the folder for the exchange): each student has a ``login``, a ``home``
-    and ``command(argv)``. Linux accounts need folders they can enter: not tmp_path (mode 700 as root)
-    but a folder of their own under the system's temporary folder, removed afterwards."""
+def class_of_students(request, tmp_path):
+    """(name -> student, a folder every student can enter, for the exchange): each student has a
+    ``login``, a ``home`` and ``command(argv)``. For Linux accounts that folder cannot be tmp_path,
+    which as root is closed to other accounts."""
     if request.param == "student-flag":
         homes = {name: tmp_path / name for name in STUDENTS}
         for home in homes.values():
             home.mkdir()
         yield {name: FlaggedStudent(name, home) for name, home in homes.items()}, tmp_path
         return
-    shared = Path(tempfile.mkdtemp(prefix="mlpcore-exchange-test-"))
-    try:
-        shared.chmod(0o755)
-        with linux_students.linux_students(STUDENTS, shared) as accounts:
-            yield accounts, shared
-    finally:
-        shutil.rmtree(shared)
+    with linux_students.shared_folder() as shared, linux_students.linux_students(STUDENTS, shared) as accounts:
+        yield accounts, shared
 
 
 @pytest.fixture
-def course_and_exchange(students, tmp_path, monkeypatch):
-    """A fresh clone with one assignment, and an empty exchange folder that its config points at."""
+def course_exchange_students(class_of_students, tmp_path, monkeypatch):
+    """A fresh clone with one assignment, an empty exchange folder that its config points at, and the students."""
+    students, shared = class_of_students
     clone = tmp_path / "clone"
     clone.mkdir()
     shutil.copy(ROOT / "nbgrader_config.py", clone)
     for folder in ("solutions", "course"):
         shutil.copytree(ROOT / folder / ASSIGNMENT, clone / folder / ASSIGNMENT)
-    exchange = students[1] / "exchange"
+    exchange = shared / "exchange"
     monkeypatch.setenv("MLPCORE_EXCHANGE", str(exchange))
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}:/usr/bin:/bin")
-    return clone, exchange
+    return clone, exchange, students
 
 
 def _as_student(student, subcommand, exchange):
@@ -106,9 +101,8 @@ def _as_student(student, subcommand, exchange):
                 student.home)
 
 
-def test_the_exchange_loop_brings_each_student_mlpcores_feedback(students, course_and_exchange):
-    students, _ = students
-    clone, exchange = course_and_exchange
+def test_the_exchange_loop_brings_each_student_mlpcores_feedback(course_exchange_students):
+    clone, exchange, students = course_exchange_students
     _run([NBGRADER, "release_assignment", ASSIGNMENT, COURSE_FLAG], clone)
 
     for name, student in students.items():
