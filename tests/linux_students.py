@@ -77,8 +77,7 @@ class LinuxStudent:
         environment = [f"HOME={self.home}", f"USER={self.login}", f"LOGNAME={self.login}", "LANG=C.UTF-8",
                        f"PATH={Path(sys.executable).parent}:/usr/bin:/bin"]
         as_student = [_tool("setpriv"), f"--reuid={self.uid}", f"--regid={self.gid}", "--clear-groups",
-                      # bwrap's --die-with-parent survives the change of uid (a command that times out ends)
-                      "--pdeathsig", "keep", "env", "-i", *environment]
+                      "env", "-i", *environment]
         return [*self._namespace(), *as_student, *map(str, argv)]
 
     def _namespace(self) -> list[str]:
@@ -87,7 +86,7 @@ class LinuxStudent:
         covers = _covers()
         if not covers:
             return []
-        options = [_tool("bwrap"), "--dev-bind", "/", "/", "--die-with-parent"]
+        options = [_tool("bwrap"), "--dev-bind", "/", "/"]
         for closed, inside in covers.items():
             options += ["--tmpfs", str(closed)]
             made = set()

@@ -16,6 +16,7 @@ The loop runs once, in one of two ways (the test's id says which):
 import csv
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -47,10 +48,18 @@ WAYS = [
 ]
 
 
-def _run(argv, cwd, env=None):
-    done = subprocess.run([str(a) for a in argv], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, f"{argv} failed:\n{done.stdout}\n{done.stderr}"
-    return done.stdout + done.stderr
+def _run(argv, cwd):
+    """Runs ``argv`` in ``cwd`` and returns what it printed; on a timeout, ends everything it started
+    (in its own process group), so that a student's account has no process left when it is deleted."""
+    with subprocess.Popen([str(a) for a in argv], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, start_new_session=True) as process:
+        try:
+            out, err = process.communicate(timeout=600)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            raise
+    assert process.returncode == 0, f"{argv} failed:\n{out}\n{err}"
+    return out + err
 
 
 @dataclass(frozen=True)
