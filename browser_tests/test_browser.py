@@ -57,11 +57,14 @@ def test_a_student_fills_two_exercises_reads_the_checks_and_validates(student_se
 
     passed = page.locator(".jp-OutputArea-output", has_text="parameter_shapes: all 3 cases match the reference.")
     passed.wait_for(timeout=SLOW)
-    failed = page.locator(".jp-OutputArea-output", has_text="count_parameters: case 1 of 3")
+    failed = page.locator(".jp-OutputArea-output", has_text="count_parameters, case 1 of 3")
     failed.wait_for(timeout=SLOW)
     shown = failed.inner_text()
     assert "the answer should be 23, but yours is 18" in shown
     assert "Likely mistake: the biases are parameters too" in shown
+    # A message, not a traceback of the grader: the mistake comes before the details, and no grader frame shows.
+    assert shown.index("Likely mistake") < shown.index("the answer should be 23")
+    assert "mlpcore/grading" not in shown and "Traceback" not in shown, shown
 
     page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").first.click()  # what a student can open
     menu = page.locator(".lm-Menu").last.inner_text()
@@ -73,6 +76,8 @@ def test_a_student_fills_two_exercises_reads_the_checks_and_validates(student_se
     dialog.wait_for(timeout=SLOW)
     page.locator(".jp-Dialog", has_text="count_parameters").wait_for(timeout=SLOW)
     assert "Validation failed" in dialog.inner_text() or "failed" in dialog.inner_text().lower()
+    assert "Likely mistake: the biases are parameters too" in dialog.inner_text()
+    assert "mlpcore/grading" not in dialog.inner_text(), dialog.inner_text()
 
 
 def test_the_instructor_finds_a_graded_students_score_in_formgrader(course_copy, instructor_server, page):
