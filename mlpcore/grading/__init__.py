@@ -231,7 +231,7 @@ def _raised(exercise: Exercise, fn, cases, where: str, exc: Exception) -> Exerci
     kind = type(exc).__name__
     if isinstance(exc, NotImplementedError) and not str(exc):
         # The untouched answer cell: nothing is wrong yet, it is only not written.
-        return ExerciseFailed(exercise.name, "error", "your function is not written yet (it raised NotImplementedError): "
+        return ExerciseFailed(exercise.name, "unanswered", "your function is not written yet (it raised NotImplementedError): "
                               "replace the line raise NotImplementedError() with your code", case=where)
     if isinstance(exc, FloatingPointError) and exercise.overflow_hint:
         return ExerciseFailed(exercise.name, "wrong", f"your function overflowed ({exc})", case=where,

@@ -38,7 +38,8 @@ _NOT_LEARNER_CODE = tuple(
 
 
 class ExerciseFailed(AssertionError):
-    """An exercise's check failed; ``reason`` is one of wrong, error, mutated_input, reference_used.
+    """An exercise's check failed; ``reason`` is one of wrong, error, unanswered (the function is not
+    written yet), mutated_input, reference_used (the outcomes of :data:`mlpcore.schema.CHECK_OUTCOMES`).
 
     ``case`` says which case failed ("case 2 of 3 (Z (4, 5) float64)", or "" when the failure
     is not about one case), ``problem`` what differs, ``mistake`` the likely mistake (or None),
