@@ -11,7 +11,11 @@ slow cell in full, and keeps all output in memory. :class:`SturdyExecute`
   at most what is left of ``notebook_timeout``; a cell that runs over is
   interrupted, and cells left when the time is spent are marked as not run;
 - **megabytes of output**: a cell keeps at most ``max_output_bytes`` of output,
-  then one line saying how much was dropped.
+  then one line saying how much was dropped;
+- **test cells judged from outside** (``trusted_checks``, as ``mlpcore grade`` runs
+  it): after a test cell, :func:`mlpcore.autograde.trusted.judge_cell` runs its
+  checks here, calling the learner's functions in the kernel, and writes the verdict
+  into the cell. A test cell's checks share the cell's time limit.
 
 The error outputs it writes have the ``ename`` values below, which the grader
 reads back to give the submission its status.
@@ -28,11 +32,16 @@ from nbformat.notebooknode import NotebookNode
 from traitlets import Bool, Dict, Float, Integer, List
 
 from nbgrader.preprocessors import Execute
+from nbgrader.utils import is_grade
+
+from ..grading.channel import RESULT_MIME, CallFailed, CallTimeout
+from . import trusted
 
 KERNEL_DIED = "KernelDied"
 NOT_RUN = "NotRun"
 CELL_TIMEOUT = "CellTimeoutError"  # nbgrader's own name for a cell that ran out of time
 OUTPUT_TRUNCATED_NOTE = "[grading: output truncated]"
+CALL_OUTPUT_BYTES = 64 * 2**20  # the most one answer of a learner's function may take on its way to the grader
 
 
 def error_output(ename: str, evalue: str) -> NotebookNode:
@@ -54,6 +63,9 @@ class SturdyExecute(Execute):
     kernel_env = Dict(
         help="Variables added to each kernel's environment (mlpcore check: the course's BLAS threads)."
     ).tag(config=True)
+    trusted_checks = Bool(
+        False, help="Whether test cells are judged here, outside the kernel (see mlpcore.autograde.trusted)."
+    ).tag(config=True)
     max_kernel_restarts = Integer(
         3, help="Kernel deaths survived per notebook; after that the remaining cells are not run."
     ).tag(config=True)
@@ -65,6 +77,9 @@ class SturdyExecute(Execute):
         self.reset_execution_trackers()
         self._check_assign_resources(resources)
         self._deadline = time.monotonic() + self.notebook_timeout
+        self._cell_deadline = None
+        self._calling = False
+        self._seeds = trusted.Seeds()  # secret, new for every notebook graded
         self._output_sizes = {}
         self.timeout_func = self._cell_timeout
         ran = []  # indices of code cells that ran to completion (replayed after a restart)
@@ -106,12 +121,44 @@ class SturdyExecute(Execute):
         self.set_widgets_metadata()
         return self.nb, self.resources
 
+    def preprocess_cell(self, cell, resources, index):
+        limit = self.timeout if self.timeout and self.timeout > 0 else self.notebook_timeout
+        self._cell_deadline = time.monotonic() + limit
+        try:
+            cell, resources = super().preprocess_cell(cell, resources, index)
+            if self.trusted_checks and is_grade(cell):
+                trusted.judge_cell(cell, lambda handle, payload: self._call_in_kernel(index, handle, payload), self._seeds)
+        finally:
+            self._cell_deadline = None
+        return cell, resources
+
+    def _call_in_kernel(self, index: int, handle: str, payload: str):
+        """Run one call of a learner's function in the kernel (:func:`mlpcore.grading.channel.serve`)
+        during test cell ``index``; its answer, as the kernel sent it."""
+        real = self.nb.cells[index]
+        code = f"__import__('mlpcore.grading.channel', fromlist=['serve']).serve({handle!r}, {payload!r})"
+        probe = NotebookNode(cell_type="code", source=code, metadata={}, outputs=[], execution_count=None)
+        used, self._output_sizes[index], self._calling = self._output_sizes.get(index, 0), 0, True
+        try:
+            self.execute_cell(probe, index, store_history=False)
+        finally:
+            self.nb.cells[index], self._output_sizes[index], self._calling = real, used, False
+        if any(out.get("ename") == CELL_TIMEOUT for out in probe.outputs):
+            raise CallTimeout(
+                f"your function ran over the test cell's time limit of {self.timeout} s while it was being checked")
+        answers = [out.data[RESULT_MIME] for out in probe.outputs
+                   if out.get("output_type") == "display_data" and RESULT_MIME in out.get("data", {})]
+        if len(answers) != 1:
+            raise CallFailed(f"{len(answers)} answers to one call")
+        return answers[0]
+
     def _kernel_start_options(self) -> dict:
         # jupyter_client starts a kernel with the given environment, or this process's when none is given.
         return {"env": {**os.environ, **self.kernel_env}} if self.kernel_env else {}
 
     def _cell_timeout(self, cell) -> int:
-        left = self._deadline - time.monotonic()
+        deadline = self._deadline if self._cell_deadline is None else min(self._deadline, self._cell_deadline)
+        left = deadline - time.monotonic()
         return max(1, int(min(self.timeout or left, left)))
 
     def _exit_reason(self) -> str:
@@ -153,20 +200,25 @@ class SturdyExecute(Execute):
 
     def output(self, outs, msg, display_id, cell_index):
         used = self._output_sizes.get(cell_index, 0)
+        limit = self._limit()
         # Errors are always kept: a test cell's error is what scores it 0.
-        if used >= self.max_output_bytes and msg["msg_type"] != "error":
+        if used >= limit and msg["msg_type"] != "error":
             return None  # the cell is full; the note is already there
         out = super().output(outs, msg, display_id, cell_index)
         if out is None or out.output_type == "error":
             return out
         size = len(str(out))
-        if used + size <= self.max_output_bytes:
+        if used + size <= limit:
             self._output_sizes[cell_index] = used + size
             return out
         if out.output_type == "stream":
-            out.text = out.text[: max(self.max_output_bytes - used, 0)]
+            out.text = out.text[: max(limit - used, 0)]
         else:  # an image or HTML too big to keep at all
             outs.remove(out)
         outs.append(self._truncation_note())
-        self._output_sizes[cell_index] = self.max_output_bytes
+        self._output_sizes[cell_index] = limit
         return out
+
+    def _limit(self) -> int:
+        """Output kept per cell; an answer from the kernel to the grader may be bigger (arrays as text)."""
+        return max(self.max_output_bytes, CALL_OUTPUT_BYTES) if self._calling else self.max_output_bytes

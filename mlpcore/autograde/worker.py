@@ -6,7 +6,9 @@ writes it to a temporary folder and hands the folder to the thread's grading
 process (:class:`GradingProcess`, ``python -m mlpcore.autograde.worker``), which
 runs nbgrader's own ``autograde`` there against a copy of the assignment's
 gradebook, with :class:`~mlpcore.autograde.execute.SturdyExecute` and a fenced
-kernel (:mod:`mlpcore.autograde.kernel`). A grading process that outlives a job's
+kernel (:mod:`mlpcore.autograde.kernel`), in bubblewrap where it works. The test
+cells are judged in that grading process, not in the kernel
+(:mod:`mlpcore.autograde.trusted`). A grading process that outlives a job's
 time limit is killed and replaced, so nothing a submission does can stop the
 class's grading. When the grader itself fails (a kernel that does not start in
 time on a busy machine, a grading process that dies), the job is graded again,
@@ -35,6 +37,7 @@ import traceback
 from pathlib import Path
 
 from .. import threads
+from ..grading.channel import TRUSTED_ENV
 from . import outcome as outcomes
 from . import sandbox as os_sandbox
 from .kernel import FILE_SIZE_ENV, MEMORY_ENV, SANDBOX_ENV, VIOLATIONS_ENV
@@ -294,6 +297,7 @@ def _kernel_spec(folder: Path, kernels: KernelFolders, settings: dict, mode: str
             FILE_SIZE_ENV: str(settings["max_file_mb"]),
             SANDBOX_ENV: os.pathsep.join(str(path) for path in writable),
             VIOLATIONS_ENV: str(kernels.violations),
+            TRUSTED_ENV: "1",  # check() hands the learner's functions to the grader (see trusted.py)
             **environment,
             **_process_environment(),
         },
@@ -326,6 +330,7 @@ def _nbgrader_config(course: Path, settings: dict, kernels: KernelFolders, mode:
     config.SturdyExecute.notebook_timeout = float(settings["notebook_timeout"])
     config.SturdyExecute.max_output_bytes = int(settings["max_output_bytes"])
     config.SturdyExecute.sandboxed = mode == os_sandbox.BWRAP
+    config.SturdyExecute.trusted_checks = True
     if mode == os_sandbox.BWRAP:
         # The sandboxed kernel has a network of its own: it reaches the grader through Unix sockets,
         # in a folder bound into the sandbox, next to its connection file.

@@ -29,29 +29,57 @@ import zlib
 import numpy as np
 
 from .. import guard
+from ..schema import CheckResult
+from . import channel
 from ..guard import ReferenceUsedError, learner_code
 from .compare import as_array, compare_output, same_output
 from .exercises import Exercise
 from .failure import HIDDEN_CASE, ExerciseFailed, ReferenceUsed, failed_in_hidden_cases, learner_line
-from .project import check_classifier
+from .project import NAME as PROJECT
+from .project import check_classifier, classifier_verdict
 from .table import EXERCISES
 
-__all__ = ["check", "check_classifier", "ExerciseFailed", "ReferenceUsed", "EXERCISES", "failed_in_hidden_cases"]
+__all__ = ["check", "check_classifier", "verdict", "ExerciseFailed", "ReferenceUsed", "EXERCISES",
+           "failed_in_hidden_cases"]
 
 
 def check(name: str, fn, hidden: bool = False) -> None:
     """Check the learner's ``fn`` for exercise ``name`` against the reference; raise on the first problem.
 
-    Prints one line when every case matches.
+    Prints one line when every case matches. In ``mlpcore grade`` (see :mod:`.channel`) it only
+    hands ``fn`` to the grader, which runs the check from outside the kernel.
     """
     __tracebackhide__ = True  # pytest shows the test, not this function (IPython: see failure.py)
     if name not in EXERCISES:
         raise KeyError(f"there is no exercise {name!r}; the exercises are {', '.join(sorted(EXERCISES))}")
+    if channel.trusted_grading():
+        channel.request(name, (fn,), hidden)
+        return
+    # A fixed seed per exercise: the same cases every run, different for visible and hidden.
+    print(_run_check(name, fn, hidden, zlib.crc32(name.encode()) + (1 if hidden else 0)))
+
+
+def verdict(name: str, functions, hidden: bool, seed) -> tuple[CheckResult, list[str]]:
+    """The grader's verdict on one check, with the cases drawn from ``seed``: the result, and the lines a
+    failure shows (its ``_render_traceback_``). ``functions``: the learner's function, or for the
+    project ``(train_classifier, predict)``; in ``mlpcore grade`` they run in the learner's kernel."""
+    try:
+        if name == PROJECT:
+            line = classifier_verdict(*functions, hidden=hidden)[1]
+        else:
+            line = _run_check(name, functions[0], hidden, seed)
+    except ExerciseFailed as failure:
+        return CheckResult.from_failure(failure, hidden), failure._render_traceback_()
+    return CheckResult(name, "passed", line, hidden=hidden), []
+
+
+def _run_check(name: str, fn, hidden: bool, seed) -> str:
+    """Run the check's cases drawn from ``seed``; the passing line, or :class:`ExerciseFailed`."""
+    __tracebackhide__ = True
     exercise = EXERCISES[name]
     if not callable(fn):
         raise ExerciseFailed(name, "error", f"expected your function, but got {type(fn).__name__} ({fn!r})")
-    # A fixed seed per exercise: the same cases every run, different for visible and hidden.
-    rng = np.random.default_rng(zlib.crc32(name.encode()) + (1 if hidden else 0))
+    rng = np.random.default_rng(seed)
     cases = exercise.cases(rng, hidden)
     notices = []  # what the learner's function warned or printed to stderr, said once at the end
     for number, args in enumerate(cases, start=1):
@@ -89,9 +117,10 @@ def check(name: str, fn, hidden: bool = False) -> None:
         if problem:
             raise ExerciseFailed(name, "wrong", problem, case=where, mistake=_hint(exercise, fn, cases))
     kind = "hidden " if hidden else ""
-    print(f"{name}: all {len(cases)} {kind}cases match the reference.")
+    lines = [f"{name}: all {len(cases)} {kind}cases match the reference."]
     for notice in dict.fromkeys(notices):  # in order, each once
-        print(f"  note: your function {'warned' if not notice.startswith('printed') else 'wrote'}: {notice}")
+        lines.append(f"  note: your function {'warned' if not notice.startswith('printed') else 'wrote'}: {notice}")
+    return "\n".join(lines)
 
 
 def _call(exercise: Exercise, fn, args):
@@ -149,7 +178,10 @@ def _run_learner(exercise: Exercise, fn, args, notices: list | None = None):
 
     Nothing the function warns or prints to stderr reaches the cell's stderr, where nbgrader would
     score the whole test cell 0 (a DeprecationWarning from a correct answer, say); it is added to
-    ``notices`` instead, for the check's message."""
+    ``notices`` instead, for the check's message. A function in the learner's kernel (the grader's
+    :class:`~mlpcore.autograde.trusted.KernelFunction`) runs there, under the same rules."""
+    if isinstance(fn, channel.RemoteFunction):
+        return fn.run(exercise.name, args, notices)
     overflow = "raise" if exercise.overflow_hint else "ignore"
     stderr = io.StringIO()
     with learner_code(), np.errstate(all="ignore", over=overflow), warnings.catch_warnings(record=True) as caught, \
@@ -235,7 +267,12 @@ def _raised(exercise: Exercise, fn, cases, where: str, exc: Exception) -> Exerci
                               "replace the line raise NotImplementedError() with your code", case=where)
     if isinstance(exc, FloatingPointError) and exercise.overflow_hint:
         return ExerciseFailed(exercise.name, "wrong", f"your function overflowed ({exc})", case=where,
-                              mistake=exercise.overflow_hint, your_code=learner_line(exc.__traceback__))
+                              mistake=exercise.overflow_hint, your_code=_your_code(exc))
     return ExerciseFailed(exercise.name, "error", f"your function raised {kind}" + (f": {exc}" if str(exc) else ""),
-                          case=where, mistake=_hint(exercise, fn, cases), your_code=learner_line(exc.__traceback__))
+                          case=where, mistake=_hint(exercise, fn, cases), your_code=_your_code(exc))
+
+
+def _your_code(exc: BaseException) -> str | None:
+    """The learner's line that raised ``exc``: from its traceback, or as the kernel reported it."""
+    return getattr(exc, "your_code", None) or learner_line(exc.__traceback__)
 

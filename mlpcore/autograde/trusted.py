@@ -1,0 +1,251 @@
+"""The verdict of every check cell, reached in the grading worker and not in the learner's kernel.
+
+nbgrader scores a test cell by whether it raised, which the learner's kernel decides:
+a submission that patches ``check``, NumPy or IPython could pass anything. In
+``mlpcore grade`` the kernel's ``check`` only leaves a request (see
+:mod:`mlpcore.grading.channel`); after the cell, :func:`judge_cell`
+
+1. reads which checks the cell must make from its source (the instructor's test
+   cell, which nbgrader has already restored from the gradebook) and which
+   requests the kernel left; anything missing, extra, out of order or malformed
+   makes the cell's verdict ``tampered`` (scored 0, the submission flagged);
+2. runs each check here, with the cases drawn from a seed secret to this run and
+   the learner's function replaced by a :class:`KernelFunction`, which sends the
+   case's arguments into the kernel and brings the output back as plain data;
+3. replaces the cell's outputs with the verdict: the passing line, or the failure
+   as an error (which is what nbgrader scores 0), and one
+   :class:`~mlpcore.schema.CheckResult` output per check for the tools.
+
+No expected value is ever inside the kernel, and nothing the kernel does can make
+a wrong function's outputs match.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import secrets
+import zlib
+
+from ..grading import channel
+from ..grading.channel import CallFailed, CallTimeout, ChannelError, decode, encode
+from ..schema import VERDICT_MIME, CheckResult
+
+# The calls a test cell makes, by function name: which exercise each one checks.
+CHECK_FUNCTIONS = {"check": None, "check_classifier": "digits_classifier"}
+
+
+def expected_checks(source: str) -> list[tuple[str, bool]]:
+    """``[(exercise, hidden), ...]`` of the check calls in a test cell's source, in order."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    calls = sorted((node for node in ast.walk(tree) if isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Name) and node.func.id in CHECK_FUNCTIONS),
+                   key=lambda node: (node.lineno, node.col_offset))
+    found = []
+    for call in calls:
+        exercise = CHECK_FUNCTIONS[call.func.id]
+        if exercise is None:
+            if not call.args or not isinstance(call.args[0], ast.Constant) or not isinstance(call.args[0].value, str):
+                continue
+            exercise = call.args[0].value
+        hidden = next((kw.value.value for kw in call.keywords if kw.arg == "hidden" and isinstance(kw.value, ast.Constant)),
+                      False)
+        found.append((exercise, bool(hidden)))
+    return found
+
+
+class Seeds:
+    """The cases' seeds of one grading run: secret, drawn afresh for every run, so that no table of
+    answers can be prepared from the notebook or the package."""
+
+    def __init__(self):
+        self.secret = secrets.randbits(64)
+
+    def for_check(self, exercise: str, hidden: bool) -> list[int]:
+        return [self.secret, zlib.crc32(exercise.encode()), int(hidden)]
+
+
+class KernelFunction(channel.RemoteFunction):
+    """A learner's function living in the kernel: calling it sends the arguments there (see
+    :func:`mlpcore.grading.channel.serve`) and returns the output rebuilt as plain data.
+
+    ``call(handle, payload) -> answer`` runs one call in the kernel (the executor's)."""
+
+    def __init__(self, call, handle: str, index: int, name: str):
+        self._call, self.handle, self.index, self.__name__ = call, handle, index, name
+
+    def __repr__(self) -> str:
+        return f"<your function {self.__name__}>"
+
+    def __call__(self, *args):
+        return self.run(None, args)
+
+    def run(self, exercise: str | None, args, notices: list | None = None):
+        """The output of the learner's function on ``args`` (``exercise`` set: the call its check makes).
+        Arguments the function changed are changed here too; its warnings go to ``notices``."""
+        from ..guard import ReferenceUsedError
+
+        payload = json.dumps({"function": self.index, "exercise": exercise, "args": encode(tuple(args))})
+        answer = self._call(self.handle, payload)
+        try:
+            if not isinstance(answer, dict) or set(answer) != {"output", "changed", "notices", "raised", "refused"}:
+                raise ChannelError("an answer without the expected parts")
+            for position, data in answer["changed"].items():
+                _mirror(args[int(position)], decode(data))
+            if notices is not None:
+                notices += [str(notice)[:300] for notice in answer["notices"][:20]]
+            raised = answer["raised"]
+            output = decode(answer["output"])
+        except (ChannelError, KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+            raise CallFailed(f"the kernel's answer was malformed ({exc})") from None
+        if answer["refused"]:
+            raise ReferenceUsedError("your function called one of mlpcore's reference answers")
+        if raised is not None:
+            raise _rebuilt(raised)
+        return output
+
+
+class LearnerException(Exception):
+    """Stands for an exception the learner's function raised in the kernel (its class is named alike)."""
+
+
+_BUILTIN_EXCEPTIONS = {cls.__name__: cls for cls in (
+    ValueError, TypeError, IndexError, KeyError, AttributeError, NameError, ZeroDivisionError, FloatingPointError,
+    OverflowError, ArithmeticError, NotImplementedError, RuntimeError, AssertionError, MemoryError, RecursionError,
+    UnboundLocalError, LookupError)}
+
+
+def _rebuilt(raised) -> Exception:
+    """An exception like the one the learner's function raised, with ``your_code`` (its line) attached."""
+    from ..guard import ReferenceUsedError
+
+    if not isinstance(raised, dict) or not all(isinstance(raised.get(key), str) for key in ("type", "message")):
+        raise CallFailed("the kernel's report of an exception was malformed")
+    name, message = raised["type"][:80], raised["message"][:2000]
+    if name == "ReferenceUsedError":
+        exc = ReferenceUsedError(message)
+    elif name in _BUILTIN_EXCEPTIONS:
+        exc = _BUILTIN_EXCEPTIONS[name](message) if message else _BUILTIN_EXCEPTIONS[name]()
+    else:
+        safe = "".join(c for c in name if c.isalnum() or c == "_") or "Exception"
+        exc = type(safe, (LearnerException,), {})(message) if message else type(safe, (LearnerException,), {})()
+    your_code = raised.get("your_code")
+    exc.your_code = your_code[:300] if isinstance(your_code, str) else None
+    return exc
+
+
+def _mirror(target, new) -> None:
+    """Make ``target`` (an argument here) hold what the same argument held in the kernel after the call."""
+    import numpy as np
+
+    if isinstance(target, np.ndarray):
+        if isinstance(new, np.ndarray) and new.shape == target.shape and new.dtype == target.dtype:
+            target[...] = new
+        else:  # changed beyond repair in place: poison it, so the check reports a changed input
+            target[...] = np.nan if target.dtype.kind in "fc" else 0
+    elif isinstance(target, dict) and isinstance(new, dict):
+        for key in list(target):
+            if key not in new:
+                del target[key]
+        for key, value in new.items():
+            if key in target and isinstance(target[key], np.ndarray) and isinstance(value, np.ndarray) \
+                    and value.shape == target[key].shape and value.dtype == target[key].dtype:
+                target[key][...] = value
+            else:
+                target[key] = value
+    elif isinstance(target, list) and isinstance(new, list):
+        for position, value in enumerate(new[: len(target)]):
+            if isinstance(target[position], (np.ndarray, dict, list)):
+                _mirror(target[position], value)
+            else:
+                target[position] = value
+    elif isinstance(target, np.random.Generator) and isinstance(new, dict):
+        target.bit_generator.state = new
+
+
+# ------------------------------------------------------------------ one cell
+
+
+def requests_in(outputs) -> tuple[list[dict], list, bool]:
+    """The check requests among a cell's outputs; the other outputs, without any mlpcore channel or
+    verdict output; and whether the kernel wrote such an output of its own (a forged result)."""
+    requests, kept, forged = [], [], False
+    for out in outputs:
+        data = out.get("data", {}) if out.get("output_type") in ("display_data", "execute_result") else {}
+        if channel.REQUEST_MIME in data:
+            requests.append(data[channel.REQUEST_MIME])
+        elif any(mime in data for mime in (*channel.MIMES, VERDICT_MIME)):
+            forged = True
+        else:
+            kept.append(out)
+    return requests, kept, forged
+
+
+def judge_cell(cell, call, seeds: Seeds) -> None:
+    """Replace a test cell's outputs with the grader's verdict on its checks (see the module's docstring).
+
+    ``call(handle, payload) -> answer`` runs one call in the kernel; it raises
+    :class:`CallTimeout` or :class:`CallFailed`, and lets a dead kernel's error through."""
+    from nbformat.notebooknode import NotebookNode
+
+    from ..grading import verdict
+
+    expected = expected_checks(cell.source)
+    requests, kept, forged = requests_in(cell.get("outputs", []))
+    errors = [out for out in kept if out.get("output_type") == "error"]
+    if not expected:
+        cell.outputs = kept
+        return
+    if errors and not forged:  # the cell itself raised (a function not defined): that scores 0 already
+        cell.outputs = errors
+        return
+    problem = "the kernel wrote a grading result of its own" if forged else _mismatch(expected, requests)
+    results, outputs = [], []
+    for (exercise, hidden), request in zip(expected, requests if problem is None else []):
+        functions = [KernelFunction(call, request["handle"], index, exercise) for index in range(request["functions"])]
+        try:
+            result, shown = verdict(exercise, functions, hidden, seeds.for_check(exercise, hidden))
+        except CallTimeout as exc:
+            outputs.append(_error("CellTimeoutError", str(exc)))
+            cell.outputs = outputs + [r.output() for r in results]
+            return
+        except CallFailed as exc:
+            problem = f"the check of {exercise} got no valid answer from the kernel: {exc}"
+            break
+        results.append(result)
+        if result.passed:
+            outputs.append(NotebookNode(output_type="stream", name="stdout", text=result.message + "\n"))
+        else:
+            outputs.append(_error(result.ename, result.message, shown))
+            break
+    if problem is not None:
+        result = CheckResult(expected[len(results)][0] if len(results) < len(expected) else expected[-1][0],
+                             "tampered", f"this test cell left no valid result: {problem}")
+        results.append(result)
+        outputs.append(_error(result.ename, result.message))
+    cell.outputs = outputs + [result.output() for result in results]
+
+
+def _mismatch(expected, requests) -> str | None:
+    """What is wrong with the kernel's requests, or None when there is one valid request per check."""
+    got = []
+    for request in requests:
+        if not (isinstance(request, dict) and isinstance(request.get("exercise"), str) and type(request.get("hidden")) is bool
+                and isinstance(request.get("handle"), str) and type(request.get("functions")) is int
+                and 1 <= request["functions"] <= 4):
+            return f"a malformed check request ({str(request)[:100]})"
+        got.append((request["exercise"], request["hidden"]))
+    if got != expected:
+        def describe(calls):
+            return ", ".join(f"{name}{' (hidden)' if hidden else ''}" for name, hidden in calls) or "none"
+        return f"the checks it should make are {describe(expected)}, but the kernel asked for {describe(got)}"
+    return None
+
+
+def _error(ename: str, evalue: str, traceback: list | None = None):
+    from nbformat.notebooknode import NotebookNode
+
+    return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=traceback or [f"{ename}: {evalue}"])
