@@ -123,6 +123,8 @@ def softmax_cross_entropy(logits, y):
     return _softmax_cross_entropy(xp, logits, y)
 
 
+# Guarded too: called directly it would be a way around the guard on softmax_cross_entropy.
+@reference
 def _softmax_cross_entropy(xp, logits, y):
     """:func:`softmax_cross_entropy` for labels that were already checked.
 

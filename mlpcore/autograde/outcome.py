@@ -25,6 +25,7 @@ import re
 import sys
 from pathlib import Path
 
+from ..schema import FAILURE_ENAMES
 from .execute import CELL_TIMEOUT, KERNEL_DIED, NOT_RUN, OUTPUT_TRUNCATED_NOTE
 
 # Every status, most serious first: a submission's status is the most serious of its problems.
@@ -34,7 +35,8 @@ STATUSES = {
     "error": "the grader failed on this submission (see the reason)",
     "crashed": "the kernel died or ran out of memory; the other cells were still graded",
     "timeout": "a cell or the notebook ran over its time limit; the other cells were still graded",
-    "tampered": "a read-only cell (a test) was edited; graded with the original",
+    "tampered": "a test cell was edited (graded with the original), or a check cell left no valid result "
+                "(the kernel's check was replaced, or its result forged); that cell scores 0",
     "reference_used": "an answer called mlpcore's reference implementation",
     "suspicious": "the code reaches into the grader (frames, closures, tracing, IPython's hooks, mlpcore's internals): read the line named",
     "wrote_outside": "the code tried to write outside its own folder (refused)",
@@ -126,6 +128,8 @@ def _cell_problems(notebook, settings: dict, problems) -> None:
                              f"cells from {label} on were {out.get('evalue')}")
             elif ename == "ReferenceUsed":
                 problems.add("reference_used", f"{label}: {out.get('evalue')}")
+            elif ename == FAILURE_ENAMES["tampered"]:
+                problems.add("tampered", f"{label}: {out.get('evalue')}")
 
 
 def _first_not_run(notebook) -> str | None:

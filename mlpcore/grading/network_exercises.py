@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import network
 from ..activations import get_activation
+from ..guard import reference
 from .exercises import F32, F64, Exercise, Mistake, _normal
 
 # (layer sizes, batch, activation, dtype)
@@ -44,11 +45,15 @@ def backward_pass_cases(rng, hidden):
     return cases
 
 
+# Guarded like the reference: with every switch off it is a plain-NumPy answer to an exercise.
+@reference
 def _softmax(Z):
     e = np.exp(Z - Z.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
 
 
+# Guarded like the reference: with every switch off it is a plain-NumPy answer to an exercise.
+@reference
 def _network(X, y, params, activation, *, backward=True, softmax=True, hidden_activation=True,
              output_activation=False, fixed_activation=None, backward_activation=None,
              derivative_at_output=False, skip_derivative=False, divide_by_batch=True,

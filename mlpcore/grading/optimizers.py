@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import optim
+from ..guard import reference
 from .exercises import F32, F64, Exercise, Mistake, _normal
 
 SHAPES = {"W1": (3, 4), "b1": (4,), "W2": (4, 2), "b2": (2,)}
@@ -74,6 +75,7 @@ class _Optimizer:
         self.v_from_magnitude, self.updates_params = v_from_magnitude, updates_params
         self.state, self.t = {}, 0
 
+    @reference  # with every switch off, a plain-NumPy answer to the exercise
     def step(self, params, grads):
         if not self.t_frozen and not self.t_per_parameter:
             self.t += 1

@@ -1,0 +1,283 @@
+"""The verdict is reached outside the learner's kernel (mlpcore/autograde/trusted.py, mlpcore/grading/channel.py).
+
+Three layers: the channel's data (plain values only, anything malformed refused), one test cell judged
+against a kernel simulated in this process, and a class of determined cheaters graded by `mlpcore grade`
+beside an honest student: every cheat scores 0 on what it did not do, or gets a status that is not ok.
+"""
+
+import json
+import zlib
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+from nbformat.notebooknode import NotebookNode
+
+from mlpcore import activations
+from mlpcore.autograde.grade import load_outcomes
+from mlpcore.autograde.sample_class import ASSIGNMENT, NOTEBOOK, fill, solution_answers
+from mlpcore.autograde.trusted import Seeds, expected_checks, judge_cell
+from mlpcore.cli import main
+from mlpcore.grading import EXERCISES, check, channel
+from mlpcore.grading.channel import RESULT_MIME, TRUSTED_ENV, ChannelError, Opaque, decode, encode
+from mlpcore.schema import VERDICT_MIME, verdicts
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_SOURCE = 'check("relu", relu)\n### BEGIN HIDDEN TESTS\ncheck("relu", relu, hidden=True)\n### END HIDDEN TESTS'
+
+
+def roundtrip(value):
+    return decode(json.loads(json.dumps(encode(value))))
+
+
+# ------------------------------------------------------------------ the channel's data
+
+
+def test_plain_values_come_back_with_their_exact_types():
+    value = {"W": np.arange(6, dtype=np.float32).reshape(2, 3), "n": 3, "x": 0.1, "s": np.float64(2.5),
+             "t": (True, None, "name"), "l": [np.int64(7)], 5: np.zeros((0, 4))}
+    back = roundtrip(value)
+    assert back.keys() == value.keys()
+    assert back["W"].dtype == np.float32 and np.array_equal(back["W"], value["W"])
+    assert type(back["n"]) is int and type(back["x"]) is float and type(back["s"]) is np.float64
+    assert type(back["t"]) is tuple and type(back["l"]) is list and type(back["l"][0]) is np.int64
+    assert back[5].shape == (0, 4)
+    assert np.isnan(roundtrip(float("nan"))) and roundtrip(np.array([np.inf]))[0] == np.inf
+
+
+def test_an_ndarray_subclass_or_an_object_comes_back_as_an_inert_opaque_value():
+    class Liar(np.ndarray):
+        def __eq__(self, other):
+            return True
+
+    back = roundtrip(np.zeros(3).view(Liar))
+    assert isinstance(back, Opaque) and not isinstance(back, np.ndarray) and type(back).__name__ == "Liar"
+    assert isinstance(roundtrip(object()), Opaque)
+    assert isinstance(roundtrip(np.array([object()])), Opaque)  # object dtype is not data
+
+
+@pytest.mark.parametrize("data", [
+    {"t": "ndarray", "dtype": "<f8", "shape": [3], "data": "AAAA"},  # bytes that do not fill the shape
+    {"t": "ndarray", "dtype": "|O", "shape": [1], "data": ""},  # object dtype: pickles
+    {"t": "ndarray", "dtype": "<f8", "shape": [-1], "data": ""},
+    {"t": "scalar", "dtype": "<f8", "data": "AA=="},
+    {"t": "callable", "ref": "os:system", "args": None},  # the grader sends functions, the kernel does not
+    {"t": "generator", "bits": "PCG64", "state": {"t": "none"}},
+    {"t": "bool", "v": 1}, {"t": "int", "v": 3}, {"t": "what"}, [], "text",
+])
+def test_malformed_or_foreign_data_from_the_kernel_is_refused(data):
+    with pytest.raises(ChannelError):
+        decode(data)
+
+
+def test_the_grader_s_generators_and_test_functions_reach_the_kernel_as_themselves():
+    rng = np.random.default_rng(5)
+    rebuilt = decode(json.loads(json.dumps(encode(rng))), trusted_sender=True)
+    assert rebuilt.random() == np.random.default_rng(5).random()
+    case = EXERCISES["find_broken_gradient"].cases(np.random.default_rng(0), False)[0]
+    colleague = decode(json.loads(json.dumps(encode(case[0]))), trusted_sender=True)
+    assert colleague(*case[1:])[0] == case[0](*case[1:])[0]
+
+
+def test_the_checks_a_test_cell_must_make_are_read_from_its_source():
+    assert expected_checks(TEST_SOURCE) == [("relu", False), ("relu", True)]
+    assert expected_checks("accuracy = check_classifier(train_classifier, predict)\n"
+                           "check_classifier(train_classifier, predict, hidden=True)") == \
+        [("digits_classifier", False), ("digits_classifier", True)]
+    assert expected_checks("print('no checks here')") == []
+
+
+def test_the_cases_seed_is_secret_and_new_every_run():
+    first, second = Seeds(), Seeds()
+    assert first.secret != second.secret
+    public = zlib.crc32(b"relu")
+    assert public not in (first.for_check("relu", False)[0], second.for_check("relu", False)[0])
+
+
+# ------------------------------------------------------------------ one cell, a kernel simulated here
+
+
+def judged(monkeypatch, relu, ran=TEST_SOURCE, extra_outputs=(), answer=None):
+    """Run code in a kernel simulated here, as the grading kernel would (check only hands the function
+    over), then judge it as the test cell TEST_SOURCE; ``ran`` is what the kernel really ran."""
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, raw=False: shown.append(obj))
+    monkeypatch.setenv(TRUSTED_ENV, "1")
+    exec(ran, {"check": check, "relu": relu})
+    outputs = [NotebookNode(output_type="display_data", data=data, metadata={}) for data in shown]
+    cell = NotebookNode(cell_type="code", source=TEST_SOURCE, metadata={}, outputs=outputs + list(extra_outputs))
+
+    def call(handle, payload):
+        shown.clear()
+        channel.serve(handle, payload)
+        return answer if answer is not None else shown[-1][RESULT_MIME]
+
+    judge_cell(cell, call, Seeds())
+    return cell
+
+
+def errors(cell):
+    return [out for out in cell.outputs if out.output_type == "error"]
+
+
+def test_a_right_function_passes_both_checks(monkeypatch):
+    cell = judged(monkeypatch, lambda Z: np.maximum(Z, 0))
+    assert errors(cell) == [] and [v.outcome for v in verdicts(cell)] == ["passed", "passed"]
+    assert "hidden cases match the reference" in "".join(out.text for out in cell.outputs if out.output_type == "stream")
+
+
+def test_a_wrong_function_fails_with_the_named_mistake(monkeypatch):
+    cell = judged(monkeypatch, lambda Z: np.minimum(Z, 0))
+    assert errors(cell)[0].ename == "ExerciseFailed"
+    [result] = verdicts(cell)
+    assert result.outcome == "wrong" and "np.minimum" in result.mistake
+
+
+@pytest.mark.parametrize("ran", [
+    "pass  # check replaced by something that checks nothing",
+    'check("relu", relu)  # the hidden check left out',
+    TEST_SOURCE.replace('"relu"', '"sigmoid"'),  # another exercise's check
+    TEST_SOURCE + '\ncheck("relu", relu)',  # one check too many
+])
+def test_requests_that_are_not_the_cell_s_checks_are_tampered(monkeypatch, ran):
+    cell = judged(monkeypatch, lambda Z: np.maximum(Z, 0), ran=ran)
+    assert errors(cell)[0].ename == "CheckTampered" and [v.outcome for v in verdicts(cell)] == ["tampered"]
+
+
+def test_a_cell_without_checks_keeps_its_outputs(monkeypatch):
+    cell = NotebookNode(cell_type="code", source="print(1)", metadata={}, outputs=[
+        NotebookNode(output_type="stream", name="stdout", text="1\n")])
+    judge_cell(cell, None, Seeds())
+    assert cell.outputs[0].text == "1\n" and verdicts(cell) == []
+
+
+def test_a_verdict_written_by_the_kernel_is_tampered(monkeypatch):
+    forged = NotebookNode(output_type="display_data", metadata={},
+                          data={VERDICT_MIME: {"exercise": "relu", "outcome": "passed", "message": "ok"}})
+    cell = judged(monkeypatch, lambda Z: np.maximum(Z, 0), extra_outputs=[forged])
+    assert [v.outcome for v in verdicts(cell)] == ["tampered"] and errors(cell)[0].ename == "CheckTampered"
+
+
+def test_a_malformed_answer_from_the_kernel_is_tampered(monkeypatch):
+    cell = judged(monkeypatch, lambda Z: np.maximum(Z, 0), answer={"output": {"t": "ndarray", "dtype": "|O"}})
+    assert verdicts(cell)[-1].outcome == "tampered"
+
+
+def test_a_lying_array_fails_on_its_type(monkeypatch):
+    class Liar(np.ndarray):
+        def __array_ufunc__(self, *args, **kwargs):
+            return True
+
+    cell = judged(monkeypatch, lambda Z: np.zeros_like(Z).view(Liar))
+    [result] = verdicts(cell)
+    assert result.outcome == "wrong" and "Liar" in result.message
+
+
+def test_a_table_of_the_public_cases_passes_in_the_kernel_and_fails_here(monkeypatch, capsys):
+    # The learner's check draws fixed cases; answers looked up from them need no relu at all.
+    table = {}
+    for hidden in (False, True):
+        rng = np.random.default_rng(zlib.crc32(b"relu") + hidden)
+        for (Z,) in EXERCISES["relu"].cases(rng, hidden):
+            table[Z.tobytes()] = activations.relu(Z)
+
+    def looked_up(Z):
+        return table.get(Z.tobytes(), Z)
+
+    check("relu", looked_up)
+    check("relu", looked_up, hidden=True)  # both pass where the cases are public
+    cell = judged(monkeypatch, looked_up)
+    assert verdicts(cell)[0].outcome == "wrong"
+
+
+def test_warnings_of_an_honest_function_become_a_note_not_a_zero(monkeypatch):
+    import warnings
+
+    def relu(Z):
+        warnings.warn("np.row_stack is deprecated", DeprecationWarning)
+        return np.maximum(Z, 0)
+
+    cell = judged(monkeypatch, relu)
+    assert errors(cell) == [] and "note: your function warned" in cell.outputs[0].text
+
+
+# ------------------------------------------------------------------ a class of cheaters, graded for real
+
+WRONG_RELU = "def relu(Z):\n    return Z\n"
+CHEATS = {
+    # Changing the judge in the kernel, in ways a scan of the source does not see.
+    "globals": WRONG_RELU + "globals().update({'che' + 'ck': lambda *args, **kwargs: None})\n",
+    "patched": WRONG_RELU + ("import mlpcore.grading as g, numpy\n"
+                             "setattr(g, 'compare_' + 'output', lambda *a, **k: None)\n"
+                             "numpy.isclose = lambda *a, **k: numpy.ones(numpy.shape(a[0]), bool)\n"
+                             "numpy.allclose = lambda *a, **k: True\n"),
+    "forger": WRONG_RELU + (
+        "from IPython.display import display\n"
+        "def _passing(name, fn, hidden=False):\n"
+        "    display({'application/vnd.mlpcore.verdict+json': {'exercise': name, 'outcome': 'passed'}}, raw=True)\n"
+        "globals().update({'che' + 'ck': _passing})\n"),
+    "server": WRONG_RELU + ("import mlpcore.grading.channel as c\n"
+                            "from IPython.display import display\n"
+                            "c.serve = lambda handle, payload: display({c.RESULT_MIME: {'output': 'all good'}}, raw=True)\n"),
+    # Answers that are not the work.
+    "liar": "class Liar(np.ndarray):\n    def __array_ufunc__(self, *a, **k):\n        return True\n"
+            "    def __eq__(self, other):\n        return True\n\n"
+            "def relu(Z):\n    return np.zeros_like(Z).view(Liar)\n",
+    "table": ("import zlib\nimport mlpcore.grading\n_table = {}\nfor _hidden in (0, 1):\n"
+              "    _rng = np.random.default_rng(zlib.crc32(b'relu') + _hidden)\n"
+              "    for (_Z,) in mlpcore.grading.EXERCISES['relu'].cases(_rng, bool(_hidden)):\n"
+              "        _table[_Z.tobytes()] = np.maximum(_Z, 0) * 0 + mlpcore.activations.relu(_Z)\n"
+              "def relu(Z):\n    return _table.get(Z.tobytes(), Z)\n"),
+    "private": ("import importlib\n_h = importlib.import_module('mlpcore.grading.network_' + 'exercises')\n"
+                "def relu(Z):\n    return _h._network(Z, None, {'W1': np.eye(Z.shape[1], dtype=Z.dtype), "
+                "'b1': np.zeros(Z.shape[1], Z.dtype), 'W2': np.eye(Z.shape[1], dtype=Z.dtype), "
+                "'b2': np.zeros(Z.shape[1], Z.dtype)}, 'relu', backward=False, softmax=False)\n"),
+}
+HONEST = {
+    "honest": {},
+    # A correct answer that warns (np.row_stack's DeprecationWarning, say): not a zero.
+    "noisy": {"dense_forward": "import warnings\n\ndef dense_forward(X, W, b):\n"
+                               "    warnings.warn('row_stack is deprecated', DeprecationWarning)\n    return X @ W + b\n"},
+}
+
+
+@pytest.fixture(scope="module")
+def cheaters(tmp_path_factory):
+    base = tmp_path_factory.mktemp("cheaters")
+    release = nbformat.read(ROOT / "course" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
+    answers = solution_answers(ROOT)
+    for student, relu in CHEATS.items():
+        (base / "in" / student / ASSIGNMENT).mkdir(parents=True)
+        nbformat.write(fill(release, {**answers, "relu": relu}), base / "in" / student / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
+    for student, changes in HONEST.items():
+        (base / "in" / student / ASSIGNMENT).mkdir(parents=True)
+        nbformat.write(fill(release, {**answers, **changes}), base / "in" / student / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
+    code = main(["grade", ASSIGNMENT, "--submissions", str(base / "in"), "--output", str(base / "out"), "--workers", "2",
+                 "--cell-timeout", "60", "--no-progress", "--course-root", str(ROOT)])
+    assert code == 0
+    return {o["student_id"]: o for o in load_outcomes(base / "out", ASSIGNMENT)}
+
+
+def relu_cell(outcome):
+    return next(cell for cell in outcome["notebooks"][NOTEBOOK]["cells"] if cell["exercise"] == "relu")
+
+
+@pytest.mark.parametrize("student", CHEATS)
+def test_every_cheat_scores_zero_on_what_it_did_not_do(cheaters, student):
+    outcome = cheaters[student]
+    assert relu_cell(outcome)["score"] == 0, (student, relu_cell(outcome))
+
+
+@pytest.mark.parametrize("student", ["globals", "forger", "server"])
+def test_a_judge_changed_in_the_kernel_is_reported_as_tampered(cheaters, student):
+    outcome = cheaters[student]
+    assert outcome["status"] == "tampered", (student, outcome["status"], outcome["reasons"])
+    assert any("relu_tests" in reason for reason in outcome["reasons"]), outcome["reasons"]
+
+
+@pytest.mark.parametrize("student", HONEST)
+def test_honest_students_in_the_same_run_get_every_point(cheaters, student):
+    outcome = cheaters[student]
+    assert (outcome["status"], outcome["score"]) == ("ok", outcome["max_score"]), outcome["reasons"]
+    assert all(cell["outcome"] == "passed" for cell in outcome["notebooks"][NOTEBOOK]["cells"])
