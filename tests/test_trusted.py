@@ -6,6 +6,7 @@ beside an honest student: every cheat scores 0 on what it did not do, or gets a 
 """
 
 import json
+import shutil
 import zlib
 from pathlib import Path
 
@@ -36,13 +37,15 @@ def roundtrip(value):
 
 def test_plain_values_come_back_with_their_exact_types():
     value = {"W": np.arange(6, dtype=np.float32).reshape(2, 3), "n": 3, "x": 0.1, "s": np.float64(2.5),
-             "t": (True, None, "name"), "l": [np.int64(7)], 5: np.zeros((0, 4))}
+             "t": (True, None, "name"), "l": [np.int64(7)], 5: np.zeros((0, 4)),
+             "dtypes": (np.float32, np.dtype("float64"), "float32")}
     back = roundtrip(value)
     assert back.keys() == value.keys()
     assert back["W"].dtype == np.float32 and np.array_equal(back["W"], value["W"])
     assert type(back["n"]) is int and type(back["x"]) is float and type(back["s"]) is np.float64
     assert type(back["t"]) is tuple and type(back["l"]) is list and type(back["l"][0]) is np.int64
     assert back[5].shape == (0, 4)
+    assert back["dtypes"] == value["dtypes"] and back["dtypes"][0] is np.float32
     assert np.isnan(roundtrip(float("nan"))) and roundtrip(np.array([np.inf]))[0] == np.inf
 
 
@@ -281,3 +284,30 @@ def test_honest_students_in_the_same_run_get_every_point(cheaters, student):
     outcome = cheaters[student]
     assert (outcome["status"], outcome["score"]) == ("ok", outcome["max_score"]), outcome["reasons"]
     assert all(cell["outcome"] == "passed" for cell in outcome["notebooks"][NOTEBOOK]["cells"])
+
+
+# ------------------------------------------------------------------ every exercise of the course, through the channel
+
+ASSIGNMENTS = [path.name for path in sorted((ROOT / "solutions").iterdir()) if path.is_dir()]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_exercise_is_judged_by_the_grader_full_for_the_solution_zero_untouched(assignment, tmp_path):
+    # The worker judges every test cell here: the solution's functions run in the kernel, their outputs
+    # (arrays, optimizers' parameters, generators' states, the project's model) cross the channel.
+    shutil.copytree(ROOT / "course" / assignment, tmp_path / "in" / "untouched" / assignment)
+    (tmp_path / "in" / "perfect" / assignment).mkdir(parents=True)
+    for released in (ROOT / "course" / assignment).glob("*.ipynb"):
+        answers = solution_answers(ROOT, assignment, released.stem)
+        nbformat.write(fill(nbformat.read(released, as_version=4), answers), tmp_path / "in" / "perfect" / assignment / released.name)
+    code = main(["grade", assignment, "--submissions", str(tmp_path / "in"), "--output", str(tmp_path / "out"),
+                 "--workers", "2", "--no-progress", "--course-root", str(ROOT)])
+    assert code == 0
+    outcomes = {o["student_id"]: o for o in load_outcomes(tmp_path / "out", assignment)}
+    perfect, untouched = outcomes["perfect"], outcomes["untouched"]
+    lost = [(cell["exercise"], cell["message"]) for notebook in perfect["notebooks"].values()
+            for cell in notebook["cells"] if cell["outcome"] != "passed"]
+    assert (perfect["status"], perfect["score"], lost) == ("ok", perfect["max_score"], []), perfect["reasons"]
+    assert untouched["score"] == 0 and untouched["status"] == "ok", untouched["reasons"]
+    assert all(cell["outcome"] == "unanswered" for notebook in untouched["notebooks"].values()
+               for cell in notebook["cells"]), untouched["notebooks"]

@@ -11,7 +11,7 @@ function on them and answers with its output as plain data, and compares that wi
 the reference in its own process.
 
 Everything crosses as :func:`encode`'d data: ``None``, ``bool``, ``int``, ``float``,
-``str``, NumPy arrays and scalars of numeric dtypes, tuples, lists and dicts of those;
+``str``, NumPy arrays, scalars and dtypes of numeric kinds, tuples, lists and dicts of those;
 in the grader's direction also NumPy generators (their state) and mlpcore's own test
 functions (by name). :func:`decode` rebuilds exactly those types and nothing with
 behaviour of its own: an ndarray subclass or any other object comes back as an
@@ -121,6 +121,10 @@ def encode(value, depth: int = 0):
                 "data": base64.b64encode(data.tobytes()).decode()}
     if isinstance(value, np.generic) and kind.__module__ == "numpy" and value.dtype.kind in _NUMERIC_KINDS:
         return {"t": "scalar", "dtype": value.dtype.str, "data": base64.b64encode(value.tobytes()).decode()}
+    if isinstance(value, np.dtype) and value.kind in _NUMERIC_KINDS:  # activation_bytes takes a dtype
+        return {"t": "dtype", "v": value.str, "type": False}
+    if isinstance(value, type) and issubclass(value, np.generic) and np.dtype(value).kind in _NUMERIC_KINDS:
+        return {"t": "dtype", "v": np.dtype(value).str, "type": True}  # np.float32 itself
     if kind in (tuple, list):
         return {"t": kind.__name__, "items": [encode(item, depth + 1) for item in value]}
     if kind is dict:
@@ -172,6 +176,9 @@ def decode(data, *, trusted_sender: bool = False, depth: int = 0):
             if len(raw) != dtype.itemsize:
                 raise ChannelError("a scalar's bytes do not match its dtype")
             return np.frombuffer(raw, dtype=dtype)[0]
+        if tag == "dtype" and type(data["type"]) is bool:
+            dtype = _numeric_dtype(data["v"])
+            return dtype.type if data["type"] else dtype
         if tag in ("tuple", "list"):
             items = [decode(item, trusted_sender=trusted_sender, depth=depth + 1) for item in _items(data)]
             return tuple(items) if tag == "tuple" else items
@@ -296,8 +303,8 @@ def serve(handle: str, payload: str) -> None:
         answer["notices"].append(f"printed to stderr: {stderr.getvalue().strip().splitlines()[0][:200]}")
     answer["refused"] = guard.refusals != refusals
     for position, (old, new) in enumerate(zip(before, args)):
-        if not _same(old, new):
-            answer["changed"][str(position)] = encode(new)
+        if not _same(old, new):  # a generator goes back as its state: plain data
+            answer["changed"][str(position)] = encode(new.bit_generator.state if isinstance(new, np.random.Generator) else new)
     display({RESULT_MIME: answer}, raw=True)
 
 
