@@ -192,6 +192,108 @@ def _backward_no_derivative(X, y, params, activation="relu"):
     return float(-np.mean(np.log(P[np.arange(batch), y]))), grads
 
 
+# ---------------------------------------------- loss_and_grads (10-project)
+# ReLU on every hidden layer, softmax and the mean cross-entropy at the output.
+
+
+def loss_and_grads_loop(params, X, y):
+    """A loop over the layers forward, keeping (input, Z) of each, and one back."""
+    n = _layers(params)
+    A, cache = X, []
+    for i in range(1, n + 1):
+        Z = A @ params[f"W{i}"] + params[f"b{i}"]
+        cache.append((A, Z))
+        A = np.maximum(Z, 0) if i < n else Z
+    shifted = A - A.max(axis=1, keepdims=True)
+    log_P = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    rows = np.arange(len(y))
+    loss = float(-log_P[rows, y].mean())
+    dZ = np.exp(log_P)
+    dZ[rows, y] -= 1
+    dZ /= len(y)
+    grads = {}
+    for i in range(n, 0, -1):
+        A_prev, _ = cache[i - 1]
+        grads[f"W{i}"], grads[f"b{i}"] = A_prev.T @ dZ, dZ.sum(axis=0)
+        if i > 1:
+            dZ = (dZ @ params[f"W{i}"].T) * (cache[i - 2][1] > 0)
+    return loss, grads
+
+
+def loss_and_grads_recursive(params, X, y):
+    """No loop over the layers: each layer hands its output to the rest of the network and
+    gets back the loss, the gradients of the layers above and the gradient of its output."""
+    n = _layers(params)
+
+    def rest_of_network(i, A):
+        Z = np.dot(A, params[f"W{i}"]) + params[f"b{i}"]
+        if i == n:
+            P = np.exp(Z - Z.max(axis=1, keepdims=True))
+            P = P / P.sum(axis=1, keepdims=True)
+            Y = np.eye(Z.shape[1], dtype=Z.dtype)[y]
+            loss = float(-np.mean(np.sum(Y * np.log(P), axis=1)))
+            grads, dZ = {}, (P - Y) / len(y)
+        else:
+            loss, grads, dA = rest_of_network(i + 1, np.where(Z > 0, Z, 0).astype(Z.dtype))
+            dZ = np.where(Z > 0, dA, 0).astype(dA.dtype)
+        grads[f"W{i}"] = np.einsum("bi,bo->io", A, dZ)
+        grads[f"b{i}"] = np.sum(dZ, axis=0)
+        return loss, grads, np.dot(dZ, params[f"W{i}"].T)
+
+    loss, grads, _ = rest_of_network(1, X)
+    return loss, grads
+
+
+def _lag_summed_loss(params, X, y):
+    loss, grads = loss_and_grads_loop(params, X, y)
+    return loss * len(y), grads
+
+
+def _lag_not_divided(params, X, y):
+    loss, grads = loss_and_grads_loop(params, X, y)
+    return loss, {name: g * len(y) for name, g in grads.items()}
+
+
+def _lag_sums_everywhere(params, X, y):
+    """The loss summed over the batch, and the gradients of that sum: consistent, but not the mean."""
+    loss, grads = loss_and_grads_loop(params, X, y)
+    return loss * len(y), {name: g * len(y) for name, g in grads.items()}
+
+
+def _lag_no_relu_derivative(params, X, y):
+    n = _layers(params)
+    A, inputs = X, []
+    for i in range(1, n + 1):
+        inputs.append(A)
+        Z = A @ params[f"W{i}"] + params[f"b{i}"]
+        A = np.maximum(Z, 0) if i < n else Z
+    P = np.exp(A - A.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    rows = np.arange(len(y))
+    loss = float(-np.mean(np.log(P[rows, y])))
+    dZ = P.copy()
+    dZ[rows, y] -= 1
+    dZ /= len(y)
+    grads = {}
+    for i in range(n, 0, -1):
+        grads[f"W{i}"], grads[f"b{i}"] = inputs[i - 1].T @ dZ, dZ.sum(axis=0)
+        dZ = dZ @ params[f"W{i}"].T  # straight through the ReLU
+    return loss, grads
+
+
+def _lag_sorted_layers(params, X, y):
+    """The layers taken in sorted(params) order: W1, W10, W11, W2, ... once there are ten or more."""
+    names = [name for name in sorted(params) if name.startswith("W")]
+    renamed = {}
+    for position, name in enumerate(names, start=1):
+        renamed[f"W{position}"], renamed[f"b{position}"] = params[name], params["b" + name[1:]]
+    loss, grads = loss_and_grads_loop(renamed, X, y)
+    back = {}
+    for position, name in enumerate(names, start=1):
+        back[name], back["b" + name[1:]] = grads[f"W{position}"], grads[f"b{position}"]
+    return loss, back
+
+
 # ----------------------------------------------------------- initializers
 
 
@@ -402,6 +504,7 @@ CORRECT = {
     "one_hot": [one_hot_eye, one_hot_index],
     "forward_pass": [forward_pass_plain, forward_pass_einsum],
     "backward_pass": [backward_pass_plain],
+    "loss_and_grads": [loss_and_grads_loop, loss_and_grads_recursive],
     "normal": [normal_rng_normal, normal_standard],
     "xavier": [xavier_normal],  # a uniform draw of the same spread is wrong: the notebook asks for a normal
     "he": [he_normal],
@@ -457,6 +560,13 @@ MISTAKES = {
         (_backward_summed, "not divided by the batch size"),
         (_backward_at_activation, "derivative taken at the activation"),
         (_backward_no_derivative, "derivative is missing"),
+    ],
+    "loss_and_grads": [
+        (_lag_summed_loss, "the loss is summed over the batch"),
+        (_lag_not_divided, "not divided by the batch size"),
+        (_lag_sums_everywhere, "sums over the batch"),
+        (_lag_no_relu_derivative, "derivative is missing"),
+        (_lag_sorted_layers, "sorted(params)"),
     ],
     "normal": [
         (lambda n_in, n_out, rng, scale=0.01: rng.standard_normal((n_in, n_out)) * scale**2, "scale**2"),

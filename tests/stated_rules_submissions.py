@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from more_submissions import AdamPlain, backward_pass_plain, xavier_normal
+from more_submissions import AdamPlain, backward_pass_plain, loss_and_grads_loop, xavier_normal
 from submission_bank import dense_backward_plain, softmax_cross_entropy_plain
 
 # ------------------------------------------------------------- activations
@@ -200,6 +200,54 @@ def _backward_summed_loss(X, y, params, activation="relu"):
     return loss * len(y), grads
 
 
+# 10-project's loss_and_grads: backward passes wrong enough to be wrong, and still right enough that the
+# classifier they train reaches 95 % on the digits (so the accuracy check alone let them through).
+
+
+def loss_and_grads_with(params, X, y, *, db_mean=False, relu_on_logits=False, through_the_logits_relu=False):
+    """The learner's loss_and_grads with a slip: db as a mean over the batch (dZ already holds the
+    mean's 1/batch), or ReLU applied to the logits too (the backward pass going through it or not)."""
+    n = len(params) // 2
+    A, cache = X, []
+    for i in range(1, n + 1):
+        Z = A @ params[f"W{i}"] + params[f"b{i}"]
+        cache.append((A, Z))
+        A = np.maximum(Z, 0) if i < n or relu_on_logits else Z
+    shifted = A - A.max(axis=1, keepdims=True)
+    log_P = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    rows = np.arange(len(y))
+    dZ = np.exp(log_P)
+    dZ[rows, y] -= 1
+    dZ /= len(y)
+    if relu_on_logits and through_the_logits_relu:
+        dZ = dZ * (cache[-1][1] > 0)
+    grads = {}
+    for i in range(n, 0, -1):
+        A_prev, _ = cache[i - 1]
+        grads[f"W{i}"] = A_prev.T @ dZ
+        grads[f"b{i}"] = dZ.mean(axis=0) if db_mean else dZ.sum(axis=0)
+        if i > 1:
+            dZ = (dZ @ params[f"W{i}"].T) * (cache[i - 2][1] > 0)
+    return float(-log_P[rows, y].mean()), grads
+
+
+def lag_db_mean(params, X, y):
+    return loss_and_grads_with(params, X, y, db_mean=True)
+
+
+def lag_relu_on_logits(params, X, y):
+    return loss_and_grads_with(params, X, y, relu_on_logits=True)
+
+
+def _lag_relu_on_logits_and_back(params, X, y):
+    return loss_and_grads_with(params, X, y, relu_on_logits=True, through_the_logits_relu=True)
+
+
+def _lag_divided_twice(params, X, y):
+    loss, grads = loss_and_grads_loop(params, X, y)
+    return loss, {name: g / len(y) for name, g in grads.items()}
+
+
 # ----------------------------------------------------------- initializers
 
 
@@ -384,6 +432,9 @@ MISTAKES = {
     "backward_pass": [(_backward_sorted, "sorted(params)"),
                       (_backward_relu_backward_always, "ReLU's backward whatever the activation argument says"),
                       (_backward_summed_loss, "the loss is summed over the batch")],
+    "loss_and_grads": [(lag_db_mean, "db = dZ.sum(axis=0)"), (lag_relu_on_logits, "ReLU was applied to the logits"),
+                       (_lag_relu_on_logits_and_back, "ReLU was applied to the logits"),
+                       (_lag_divided_twice, "a second time")],
     "xavier": [(_xavier_uniform, "uniform distribution"), (_xavier_float32, "made yours float32")],
     "he": [(_he_uniform, "uniform distribution"), (_he_private_generator, "different generator states"),
            (_he_one_column_repeated, "columns of W are equal")],

@@ -5,7 +5,8 @@ import pytest
 
 import mlpcore
 from mlpcore.grading import EXERCISES, ExerciseFailed, check, check_classifier
-from submission_bank import CORRECT, MISTAKES
+from submission_bank import CORRECT, MISTAKES  # first: it loads the other banks
+from stated_rules_submissions import lag_db_mean, lag_relu_on_logits  # noqa: I001
 
 
 def test_every_exercise_has_correct_and_mistaken_submissions():
@@ -125,9 +126,24 @@ def test_a_mistake_at_exact_zeros_is_caught_by_the_visible_check():
 # ------------------------------------------------------------ closing project
 
 
-def _train_small_mlp(X, y, seed, rng=None, shuffle=True):
+def _small_mlp_loss_and_grads(params, Xb, yb):
+    """The learner-style 64-64-10 network's mean loss and gradients on one batch."""
+    Z1 = Xb @ params["W1"] + params["b1"]
+    A1 = np.maximum(Z1, 0)
+    Z2 = A1 @ params["W2"] + params["b2"]
+    P = np.exp(Z2 - Z2.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    loss = float(-np.mean(np.log(P[np.arange(len(yb)), yb])))
+    P[np.arange(len(yb)), yb] -= 1
+    dZ2 = P / len(yb)
+    dZ1 = (dZ2 @ params["W2"].T) * (Z1 > 0)
+    return loss, {"W2": A1.T @ dZ2, "b2": dZ2.sum(0), "W1": Xb.T @ dZ1, "b1": dZ1.sum(0)}
+
+
+def _train_small_mlp(X, y, seed, rng=None, shuffle=True, loss_and_grads=_small_mlp_loss_and_grads):
     """A learner-style 64-64-10 ReLU network trained with plain mini-batch SGD (``rng``: the
-    generator to draw from instead of one seeded with ``seed``; ``shuffle``: a new order each epoch)."""
+    generator to draw from instead of one seeded with ``seed``; ``shuffle``: a new order each epoch;
+    ``loss_and_grads(params, X, y)``: the learner's gradients)."""
     rng = np.random.default_rng(seed) if rng is None else rng
     params = {"W1": rng.standard_normal((64, 64)) * np.sqrt(2 / 64), "b1": np.zeros(64),
               "W2": rng.standard_normal((64, 10)) * np.sqrt(2 / 64), "b2": np.zeros(10)}
@@ -135,23 +151,15 @@ def _train_small_mlp(X, y, seed, rng=None, shuffle=True):
         order = rng.permutation(len(X)) if shuffle else np.arange(len(X))
         for start in range(0, len(X), 32):
             rows = order[start:start + 32]
-            Xb, yb = X[rows], y[rows]
-            Z1 = Xb @ params["W1"] + params["b1"]
-            A1 = np.maximum(Z1, 0)
-            Z2 = A1 @ params["W2"] + params["b2"]
-            P = np.exp(Z2 - Z2.max(axis=1, keepdims=True))
-            P /= P.sum(axis=1, keepdims=True)
-            P[np.arange(len(yb)), yb] -= 1
-            dZ2 = P / len(yb)
-            dZ1 = (dZ2 @ params["W2"].T) * (Z1 > 0)
-            grads = {"W2": A1.T @ dZ2, "b2": dZ2.sum(0), "W1": Xb.T @ dZ1, "b1": dZ1.sum(0)}
+            _, grads = loss_and_grads(params, X[rows], y[rows])
             for name, g in grads.items():
                 params[name] -= 0.1 * g
     return params
 
 
-def _predict_small_mlp(params, X):
-    return np.argmax(np.maximum(X @ params["W1"] + params["b1"], 0) @ params["W2"] + params["b2"], axis=1)
+def _predict_small_mlp(params, X, relu_on_logits=False):
+    logits = np.maximum(X @ params["W1"] + params["b1"], 0) @ params["W2"] + params["b2"]
+    return np.argmax(np.maximum(logits, 0) if relu_on_logits else logits, axis=1)
 
 
 @pytest.mark.parametrize("hidden", [False, True])
@@ -159,6 +167,26 @@ def test_a_learners_own_classifier_passes_the_project(hidden, capsys):
     accuracy = check_classifier(_train_small_mlp, _predict_small_mlp, hidden=hidden)
     assert accuracy >= 0.95
     assert "test accuracy" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("loss_and_grads, relu_on_logits, hint", [
+    (lag_db_mean, False, "divided db by the batch size: dZ already holds the mean's 1/batch, so db = dZ.sum(axis=0)"),
+    (lag_relu_on_logits, True, "ReLU was applied to the logits"),
+], ids=["db as a mean", "ReLU on the logits"])
+def test_a_wrong_backward_pass_that_trains_well_enough_is_caught_by_loss_and_grads(loss_and_grads, relu_on_logits, hint):
+    """Issue 14: the project's accuracy check passes a classifier trained on wrong gradients (db as a mean
+    over the batch, ReLU applied to the logits as well); the project's loss_and_grads check names the slip."""
+    def train(X, y, seed):
+        return _train_small_mlp(X, y, seed, loss_and_grads=loss_and_grads)
+
+    def predict(params, X):
+        return _predict_small_mlp(params, X, relu_on_logits)
+
+    assert check_classifier(train, predict) >= 0.95  # accuracy alone does not see the mistake
+    with pytest.raises(ExerciseFailed) as failure:
+        check("loss_and_grads", loss_and_grads)
+    assert failure.value.reason == "wrong"
+    assert hint in failure.value.mistake, str(failure.value)
 
 
 def test_a_weak_classifier_fails_the_project_with_its_accuracy():

@@ -37,8 +37,8 @@ RERUN = {
     "08-regularization": (("setup", "cell-04", "cell-06", "l2_penalty", "l2_grads", "dropout_forward",
                            "dropout_backward", "cell-28a", "cell-28", "cell-31", "cell-33", "cell-35"),
                           ("cell-06", "cell-31", "cell-33", "cell-35")),
-    "10-project": (("setup", "cell-04", "cell-10", "cell-12", "building_blocks", "classifier_parts", "classifier", "cell-21",
-                    "classifier_tests", "cell-25", "cell-27", "cell-28", "cell-36"),
+    "10-project": (("setup", "cell-04", "cell-10", "cell-12", "building_blocks", "classifier_parts", "loss_and_grads",
+                    "classifier", "cell-21", "classifier_tests", "cell-25", "cell-27", "cell-28", "cell-36"),
                    ("cell-21", "classifier_tests", "cell-25", "cell-28", "cell-36")),
 }
 

@@ -56,3 +56,22 @@ def test_forward_and_backward_pass_are_the_models_own():
     expected_loss, expected_grads = model.loss_and_grads(X, y)
     assert loss == pytest.approx(expected_loss)
     assert all(np.allclose(grads[k], expected_grads[k]) for k in model.params)
+
+
+@pytest.mark.parametrize("sizes", [[5, 3], [5, 4, 3], [4, 6, 5, 3]], ids=["no hidden layer", "one", "two"])
+def test_the_projects_loss_and_grads_is_relus_backward_pass_and_passes_a_gradient_check(sizes):
+    """10-project's loss_and_grads(params, X, y): notebook 04's backward pass with ReLU, whose gradients
+    agree with central differences of its own (mean) loss."""
+    rng = np.random.default_rng(3)
+    params = mlpcore.MLP(sizes, dtype="float64", seed=2).params
+    params = {name: value + 0.1 * rng.standard_normal(value.shape) for name, value in params.items()}  # non-zero biases
+    X, y = rng.standard_normal((7, sizes[0])), rng.integers(0, sizes[-1], 7)
+    loss, grads = network.loss_and_grads(params, X, y)
+    expected_loss, expected_grads = network.backward_pass(X, y, params, "relu")
+    assert isinstance(loss, float) and loss == pytest.approx(expected_loss)
+    assert sorted(grads) == sorted(params)
+    for name, value in params.items():
+        assert grads[name].shape == value.shape and grads[name].dtype == value.dtype
+        assert np.allclose(grads[name], expected_grads[name])
+        numerical = mlpcore.gradcheck.numerical_gradient(lambda _: network.loss_and_grads(params, X, y)[0], value)
+        assert mlpcore.gradcheck.relative_error(grads[name], numerical) < 1e-6, name

@@ -1,9 +1,14 @@
 """Checks of a whole network's forward and backward pass on a params dict.
 
+``forward_pass`` and ``backward_pass`` are notebook 04's; ``loss_and_grads`` is the
+closing project's backward pass (ReLU hidden layers, arguments ``(params, X, y)``),
+checked on its own because the project's accuracy check cannot see a wrong
+gradient that still trains well enough.
+
 The known mistakes are computed by :func:`_network`, a compact plain-NumPy
 forward and backward pass with switches that reproduce common slips (an
 activation on the output layer, the derivative taken at the activation, a
-gradient not divided by the batch size, ...).
+gradient not divided by the batch size, db taken as a mean, ...).
 """
 
 from __future__ import annotations
@@ -45,6 +50,15 @@ def backward_pass_cases(rng, hidden):
     return cases
 
 
+def loss_and_grads_cases(rng, hidden):
+    """The networks of :func:`backward_pass_cases` with ReLU hidden layers, as ``(params, X, y)``."""
+    cases = []
+    for sizes, batch, _, dtype in NETWORKS + (NETWORKS_HIDDEN if hidden else []):
+        X, y = _normal(rng, (batch, sizes[0]), dtype), rng.integers(0, sizes[-1], batch)
+        cases.append((_params(rng, sizes, dtype), X, y))
+    return cases
+
+
 # Guarded like the reference: with every switch off it is a plain-NumPy answer to an exercise.
 @reference
 def _softmax(Z):
@@ -57,10 +71,14 @@ def _softmax(Z):
 def _network(X, y, params, activation, *, backward=True, softmax=True, hidden_activation=True,
              output_activation=False, fixed_activation=None, backward_activation=None,
              derivative_at_output=False, skip_derivative=False, divide_by_batch=True,
-             sorted_layers=False, summed_loss=False):
+             sorted_layers=False, summed_loss=False, through_output_activation=False, divided_again=""):
     """A forward pass (probabilities, or logits with ``softmax=False``) or, with ``backward``,
     ``(loss, grads)``; the keyword switches reproduce known mistakes. The activations come from
-    :data:`mlpcore.activations.ACTIVATIONS`, the model's own table: an unknown name is an error."""
+    :data:`mlpcore.activations.ACTIVATIONS`, the model's own table: an unknown name is an error.
+
+    ``through_output_activation``: with ``output_activation``, the backward pass goes through that
+    activation's derivative too (a consistent gradient of the wrong network); ``divided_again``: the
+    kinds of gradient ("W", "b") divided by the batch size once more, on top of dlogits' 1/batch."""
     forward_with = get_activation(fixed_activation or activation)
     backward_with = get_activation(backward_activation or fixed_activation or activation)
     n_layers = len(params) // 2
@@ -83,10 +101,14 @@ def _network(X, y, params, activation, *, backward=True, softmax=True, hidden_ac
     batch = len(y)
     loss = float(-np.mean(np.log(np.maximum(P[np.arange(batch), y], 1e-300)))) * (batch if summed_loss else 1)
     dZ = (P - np.eye(P.shape[1], dtype=P.dtype)[y]) / (batch if divide_by_batch else 1)
+    if output_activation and through_output_activation:
+        dZ = backward_with.backward(dZ, cache[-1][1])
     grads = {}
     for i in range(n_layers, 0, -1):
         A_prev, _ = cache[i - 1]
         grads[f"W{i}"], grads[f"b{i}"] = A_prev.T @ dZ, dZ.sum(axis=0)
+        for kind in divided_again:
+            grads[f"{kind}{i}"] = grads[f"{kind}{i}"] / batch
         if i > 1:
             dA = dZ @ params[f"W{i}"].T
             Z_prev = cache[i - 2][1]
@@ -108,6 +130,19 @@ def _backward(**switches):
     return lambda X, y, params, activation="relu": _network(X, y, params, activation, **switches)
 
 
+def _loss_and_grads(**switches):
+    return lambda params, X, y: _network(X, y, params, "relu", **switches)
+
+
+NOT_DIVIDED = "the gradients are not divided by the batch size: the loss is a mean, so dlogits = (P - Y) / batch"
+SUMMED_LOSS = "the loss is summed over the batch: it is the mean, -mean(log P[i, y[i]])"
+DB_AS_A_MEAN = ("divided db by the batch size: dZ already holds the mean's 1/batch, so db = dZ.sum(axis=0), "
+                "not dZ.mean(axis=0)")
+DIVIDED_TWICE = ("dW and db are divided by the batch size a second time: the 1/batch is already in "
+                 "dlogits = (P - Y) / batch, so dW = A_prev.T @ dZ and db = dZ.sum(axis=0)")
+RELU_ON_LOGITS = ("ReLU was applied to the logits too: the output layer has no activation, its Z goes straight "
+                  "into the softmax (a negative score must stay negative)")
+
 SORTED_LAYERS = ("the layers ran in the order sorted(params) lists them, where 'W10' comes before 'W2': loop over "
                  "the layer numbers, for i in range(1, n_layers + 1), and use params[f'W{i}']")
 
@@ -122,15 +157,28 @@ NETWORK_EXERCISES = [
         Mistake(SORTED_LAYERS, _forward(sorted_layers=True)),
     )),
     Exercise("backward_pass", network.backward_pass, backward_pass_cases, outputs=("loss", "grads"), mistakes=(
-        Mistake("the gradients are not divided by the batch size: the loss is a mean, so dlogits = (P - Y) / batch",
-                _backward(divide_by_batch=False)),
+        Mistake(NOT_DIVIDED, _backward(divide_by_batch=False)),
         Mistake("derivative taken at the activation: g'(Z) needs the pre-activation Z that the forward pass cached",
                 _backward(derivative_at_output=True)),
         Mistake("the activation's derivative is missing: dZ = dA * g'(Z), not dA", _backward(skip_derivative=True)),
         Mistake("used ReLU whatever the activation argument says", _backward(fixed_activation="relu")),
         Mistake("used ReLU's backward whatever the activation argument says: the derivative must be the one of "
                 "the activation the forward pass applied", _backward(backward_activation="relu")),
-        Mistake("the loss is summed over the batch: it is the mean, -mean(log P[i, y[i]])", _backward(summed_loss=True)),
+        Mistake(SUMMED_LOSS, _backward(summed_loss=True)),
         Mistake(SORTED_LAYERS, _backward(sorted_layers=True)),
+    )),
+    # ReLU only: the derivative taken at the activation is no mistake here (relu(Z) > 0 exactly where Z > 0).
+    Exercise("loss_and_grads", network.loss_and_grads, loss_and_grads_cases, outputs=("loss", "grads"), mistakes=(
+        Mistake(DB_AS_A_MEAN, _loss_and_grads(divided_again="b")),
+        Mistake(DIVIDED_TWICE, _loss_and_grads(divided_again="Wb")),
+        Mistake(RELU_ON_LOGITS, _loss_and_grads(output_activation=True)),
+        Mistake(RELU_ON_LOGITS, _loss_and_grads(output_activation=True, through_output_activation=True)),
+        Mistake(NOT_DIVIDED, _loss_and_grads(divide_by_batch=False)),
+        Mistake(SUMMED_LOSS, _loss_and_grads(summed_loss=True)),
+        Mistake("the loss and its gradients are sums over the batch: the loss is the mean, so it and every "
+                "gradient are divided by the batch size", _loss_and_grads(summed_loss=True, divide_by_batch=False)),
+        Mistake("ReLU's derivative is missing: at each hidden layer dZ = dA * (Z > 0), with that layer's Z, not dA",
+                _loss_and_grads(skip_derivative=True)),
+        Mistake(SORTED_LAYERS, _loss_and_grads(sorted_layers=True)),
     )),
 ]
