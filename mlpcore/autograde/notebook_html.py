@@ -21,6 +21,8 @@ import functools
 import html
 import re
 
+from ..schema import VERDICT_MIME
+
 # Code (fenced blocks, then inline spans) is set aside first: a ``$`` or ``<`` in code is code.
 _FENCE = re.compile(r"^(```|~~~).*?^\1[^\n]*$", re.DOTALL | re.MULTILINE)
 _CODE_SPAN = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)", re.DOTALL)
@@ -111,6 +113,8 @@ def notebook_body(notebook) -> str:
         if cell.cell_type == "markdown":
             cell.source = prepare_markdown(cell.source, aside)
             cell.pop("attachments", None)
+        elif cell.cell_type == "code":  # the grader's verdicts are data for the tools, not for the page
+            cell.outputs = [out for out in cell.get("outputs", []) if VERDICT_MIME not in out.get("data", {})]
     body, _ = _exporter().from_notebook_node(notebook)
     return f'<div class="notebook">{aside.restore(body)}</div>'
 
