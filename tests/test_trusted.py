@@ -16,6 +16,7 @@ import pytest
 from nbformat.notebooknode import NotebookNode
 
 from mlpcore import activations
+from mlpcore.autograde import sandbox
 from mlpcore.autograde.grade import load_outcomes
 from mlpcore.autograde.sample_class import ASSIGNMENT, NOTEBOOK, fill, solution_answers
 from mlpcore.autograde.trusted import Seeds, expected_checks, judge_cell
@@ -220,6 +221,10 @@ CHEATS = {
         "def _passing(name, fn, hidden=False):\n"
         "    display({'application/vnd.mlpcore.verdict+json': {'exercise': name, 'outcome': 'passed'}}, raw=True)\n"
         "globals().update({'che' + 'ck': _passing})\n"),
+    "code": WRONG_RELU + "check.__code__ = (lambda *args, **kwargs: None).__code__\n",
+    "exec": WRONG_RELU + "exec('che' + 'ck = lambda *args, **kwargs: None')\n",
+    "transformer": WRONG_RELU + ("get_ipython().input_transformers_post.append(\n"
+                                 "    lambda lines: [line.replace('check(', '(lambda *a, **k: None)(') for line in lines])\n"),
     "server": WRONG_RELU + ("import mlpcore.grading.channel as c\n"
                             "from IPython.display import display\n"
                             "c.serve = lambda handle, payload: display({c.RESULT_MIME: {'output': 'all good'}}, raw=True)\n"),
@@ -232,11 +237,25 @@ CHEATS = {
               "    for (_Z,) in mlpcore.grading.EXERCISES['relu'].cases(_rng, bool(_hidden)):\n"
               "        _table[_Z.tobytes()] = np.maximum(_Z, 0) * 0 + mlpcore.activations.relu(_Z)\n"
               "def relu(Z):\n    return _table.get(Z.tobytes(), Z)\n"),
+    # Reading the expected answer from the checker's frames.
+    "frame": ("import sys\ndef relu(Z):\n    frame = sys._getframe(1)\n    while frame is not None:\n"
+              "        if 'expected' in frame.f_locals:\n            return frame.f_locals['expected']\n"
+              "        frame = frame.f_back\n    return Z\n"),
     "private": ("import importlib\n_h = importlib.import_module('mlpcore.grading.network_' + 'exercises')\n"
                 "def relu(Z):\n    return _h._network(Z, None, {'W1': np.eye(Z.shape[1], dtype=Z.dtype), "
                 "'b1': np.zeros(Z.shape[1], Z.dtype), 'W2': np.eye(Z.shape[1], dtype=Z.dtype), "
                 "'b2': np.zeros(Z.shape[1], Z.dtype)}, 'relu', backward=False, softmax=False)\n"),
 }
+# What cannot be prevented (the reference is in the kernel's memory) is flagged for the instructor.
+FLAGGED = {
+    "guard": ("import sys\ndef relu(Z):\n    setattr(sys.modules['mlpcore.guard'], '_learner_' + 'depth', 0)\n"
+              "    return mlpcore.activations.relu(Z)\n"),
+}
+# Hurting others: only inside bubblewrap's process namespace, where these reach nothing but the kernel
+# itself (without it, a kernel running as root could kill the test run).
+if sandbox.resolve("auto") == sandbox.BWRAP:
+    FLAGGED["killer"] = ("import os, signal\nos.kill(-1, signal.SIGKILL)  # every process it may signal\n"
+                         "os.kill(os.getppid(), signal.SIGKILL)\n\ndef relu(Z):\n    return np.maximum(Z, 0)\n")
 HONEST = {
     "honest": {},
     # A correct answer that warns (np.row_stack's DeprecationWarning, say): not a zero.
@@ -250,7 +269,7 @@ def cheaters(tmp_path_factory):
     base = tmp_path_factory.mktemp("cheaters")
     release = nbformat.read(ROOT / "course" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
     answers = solution_answers(ROOT)
-    for student, relu in CHEATS.items():
+    for student, relu in {**CHEATS, **FLAGGED}.items():
         (base / "in" / student / ASSIGNMENT).mkdir(parents=True)
         nbformat.write(fill(release, {**answers, "relu": relu}), base / "in" / student / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
     for student, changes in HONEST.items():
@@ -272,11 +291,21 @@ def test_every_cheat_scores_zero_on_what_it_did_not_do(cheaters, student):
     assert relu_cell(outcome)["score"] == 0, (student, relu_cell(outcome))
 
 
-@pytest.mark.parametrize("student", ["globals", "forger", "server"])
+@pytest.mark.parametrize("student", ["globals", "forger", "server", "code", "exec", "transformer"])
 def test_a_judge_changed_in_the_kernel_is_reported_as_tampered(cheaters, student):
     outcome = cheaters[student]
     assert outcome["status"] == "tampered", (student, outcome["status"], outcome["reasons"])
     assert any("relu_tests" in reason for reason in outcome["reasons"]), outcome["reasons"]
+
+
+def test_a_defeated_guard_is_flagged_with_its_line(cheaters):
+    outcome = cheaters["guard"]
+    assert outcome["status"] == "suspicious" and any("mlpcore.guard" in r for r in outcome["reasons"]), outcome["reasons"]
+
+
+def test_the_run_completes_with_a_row_for_everyone(cheaters):
+    # Including the killer, whose signals reach nothing outside its own sandbox.
+    assert set(cheaters) == set(CHEATS) | set(FLAGGED) | set(HONEST)
 
 
 @pytest.mark.parametrize("student", HONEST)
