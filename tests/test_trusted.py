@@ -108,7 +108,7 @@ def judged(monkeypatch, relu, ran=TEST_SOURCE, extra_outputs=(), answer=None):
     shown = []
     monkeypatch.setattr("IPython.display.display", lambda obj, raw=False: shown.append(obj))
     monkeypatch.setenv(TRUSTED_ENV, "1")
-    exec(ran, {"check": check, "relu": relu})
+    exec(ran, {"check": check, "relu": relu, "channel": channel})
     outputs = [NotebookNode(output_type="display_data", data=data, metadata={}) for data in shown]
     cell = NotebookNode(cell_type="code", source=TEST_SOURCE, metadata={}, outputs=outputs + list(extra_outputs))
 
@@ -143,10 +143,23 @@ def test_a_wrong_function_fails_with_the_named_mistake(monkeypatch):
     'check("relu", relu)  # the hidden check left out',
     TEST_SOURCE.replace('"relu"', '"sigmoid"'),  # another exercise's check
     TEST_SOURCE + '\ncheck("relu", relu)',  # one check too many
+    'channel.request("relu", (relu, relu), False)\ncheck("relu", relu, hidden=True)',  # two functions for one
 ])
 def test_requests_that_are_not_the_cell_s_checks_are_tampered(monkeypatch, ran):
     cell = judged(monkeypatch, lambda Z: np.maximum(Z, 0), ran=ran)
     assert errors(cell)[0].ename == "CheckTampered" and [v.outcome for v in verdicts(cell)] == ["tampered"]
+
+
+def test_a_failure_of_the_grader_itself_costs_only_that_check(monkeypatch):
+    import mlpcore.grading
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(mlpcore.grading, "_run_check", broken)
+    cell = judged(monkeypatch, lambda Z: np.maximum(Z, 0))
+    result = verdicts(cell)[0]
+    assert result.outcome == "error" and "the grader failed on this check (RuntimeError: a bug)" in result.message
 
 
 def test_a_cell_without_checks_keeps_its_outputs(monkeypatch):

@@ -28,11 +28,14 @@ import secrets
 import zlib
 
 from ..grading import channel
+from ..grading import PROJECT
 from ..grading.channel import CallFailed, CallTimeout, ChannelError, decode, encode
 from ..schema import VERDICT_MIME, CheckResult
 
-# The calls a test cell makes, by function name: which exercise each one checks.
-CHECK_FUNCTIONS = {"check": None, "check_classifier": "digits_classifier"}
+# The calls a test cell makes, by function name: which exercise each one checks (None: its first argument).
+CHECK_FUNCTIONS = {"check": None, "check_classifier": PROJECT}
+# How many of the learner's functions a check takes, where it is not one: the project's train and predict.
+CHECKED_FUNCTIONS = {PROJECT: 2}
 
 
 def expected_checks(source: str) -> list[tuple[str, bool]]:
@@ -215,6 +218,10 @@ def judge_cell(cell, call, seeds: Seeds) -> None:
         except CallFailed as exc:
             problem = f"the check of {exercise} got no valid answer from the kernel: {exc}"
             break
+        except Exception as exc:  # a bug of the grader's, on this output: this cell only, and said so
+            result, shown = CheckResult(exercise, "error", f"{exercise}: the grader failed on this check "
+                                        f"({type(exc).__name__}: {exc}); grade it again or look at it by hand",
+                                        hidden=hidden), []
         results.append(result)
         if result.passed:
             outputs.append(NotebookNode(output_type="stream", name="stdout", text=result.message + "\n"))
@@ -238,6 +245,8 @@ def _mismatch(expected, requests) -> str | None:
                 and 1 <= request["functions"] <= 4):
             return f"a malformed check request ({str(request)[:100]})"
         got.append((request["exercise"], request["hidden"]))
+        if request["functions"] != CHECKED_FUNCTIONS.get(request["exercise"], 1):
+            return f"a request for {request['exercise']} with {request['functions']} functions"
     if got != expected:
         def describe(calls):
             return ", ".join(f"{name}{' (hidden)' if hidden else ''}" for name, hidden in calls) or "none"
