@@ -261,3 +261,15 @@ def test_a_damaged_outcome_file_is_skipped_with_its_name(tmp_path, capsys, edit)
     assert read_saved(path) is None
     assert f"skipped {path}: not an outcome" in capsys.readouterr().err
 
+
+def test_the_readme_lists_the_statuses_of_the_table_in_its_order():
+    """The README's table of statuses is the teacher's copy of :data:`STATUSES`: same rows, same order,
+    and the serious ones (shown in red) are those down to ``suspicious``, as it says."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("| status | when | what is graded |", 1)[1].split("\n\n", 1)[0]
+    rows = [line.split("`")[1] for line in table.splitlines() if line.startswith("| `")]
+    assert rows == [name for name, status in STATUSES.items() if status.needs_attention]
+    serious = [name for name, status in STATUSES.items() if status.serious]
+    assert serious == rows[: rows.index("suspicious") + 1]
