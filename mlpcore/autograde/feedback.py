@@ -28,11 +28,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from nbgrader.utils import is_solution
+
 from .. import course
+from ..schema import OUTCOME_WORDS, CellOutcome, NotebookOutcome, Status, severity
 from .execute import CELL_TIMEOUT
 from .notebook_html import NOTEBOOK_CSS, highlight_css, notebook_body
-from .outcome import OUTCOME_WORDS, STATUSES, read_saved
-from .report import escape, fmt, html_page, percent, status_badge, status_rank
+from .outcome import is_test_cell, read_saved
+from .report import escape, fmt, html_page, percent, status_badge
 
 HIDDEN_MARKER = "BEGIN HIDDEN TESTS"
 TEST_CODE_NOT_SHOWN = "(test code not shown)"
@@ -45,7 +48,6 @@ _HIDDEN_BLOCK = re.compile(r"^[ \t]*#+[ \t]*BEGIN HIDDEN TESTS.*?(?:^[ \t]*#+[ \
                            re.DOTALL | re.MULTILINE)
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # colours in kernel output: noise in a web page
 _BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
-_LIKELY_MISTAKE = re.compile(r"^Likely mistake: .*$", re.MULTILINE)
 
 
 FEEDBACK_CSS = """
@@ -69,14 +71,8 @@ def _read_notebook(path: Path):
         return None
 
 
-def _grade_info(cell) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {}) or {}
-
-
-def is_test_cell(cell) -> bool:
-    """A graded cell the learner did not write: an nbgrader test cell (``grade`` and not ``solution``)."""
-    info = _grade_info(cell)
-    return bool(info.get("grade")) and not info.get("solution")
+def _grade_id(cell) -> str | None:
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
 
 
 def strip_hidden(source: str) -> str:
@@ -99,8 +95,8 @@ def visible_tests(release) -> dict[str, str] | None:
     """``{grade_id: source}`` of the release notebook's test cells; None without a release notebook."""
     if release is None:
         return None
-    return {_grade_info(cell)["grade_id"]: strip_hidden(cell.source)
-            for cell in release.cells if is_test_cell(cell) and _grade_info(cell).get("grade_id")}
+    return {_grade_id(cell): strip_hidden(cell.source)
+            for cell in release.cells if is_test_cell(cell) and _grade_id(cell)}
 
 
 def _load_outcomes(output: Path, assignment: str, students: list[str] | None) -> list[tuple[str, dict]]:
@@ -198,18 +194,17 @@ def error_line(ename: str, evalue: str) -> str:
     return f"{ename}: {evalue}" if evalue else ename
 
 
-def _cell_label(cell, graded_cells: dict[str, dict]):
+def _cell_label(cell, graded_cells: dict[str, CellOutcome]):
     """A small markdown cell that says what the next cell is (a test with its points, or an answer)."""
     from nbformat.v4 import new_markdown_cell
 
-    info = _grade_info(cell)
-    grade_id = str(info.get("grade_id", "")).replace("`", "'")
+    grade_id = str(_grade_id(cell) or "").replace("`", "'")
     if is_test_cell(cell):
-        graded = graded_cells.get(info.get("grade_id"))
-        detail = (f" · {fmt(graded['score'])} / {fmt(graded['max_score'])} points · "
-                  f"{OUTCOME_WORDS.get(graded['outcome'], graded['outcome'])}") if graded else ""
+        graded = graded_cells.get(_grade_id(cell))
+        detail = (f" · {fmt(graded.score)} / {fmt(graded.max_score)} points · "
+                  f"{OUTCOME_WORDS.get(graded.outcome, graded.outcome)}") if graded else ""
         return new_markdown_cell(f"*Tests* `{grade_id}` (read-only){detail}")
-    if info.get("solution"):
+    if is_solution(cell):
         return new_markdown_cell(f"*Your answer* `{grade_id}`")
     return None
 
@@ -224,14 +219,15 @@ def safe_cell(cell, tests: dict[str, str] | None, secret_lines: set[str]):
     if cell.cell_type != "code":  # a raw cell: shown as the text it is, never as HTML
         return new_code_cell(redact(strip_hidden(cell.source), secret_lines))
     if is_test_cell(cell):
-        source = (tests or {}).get(_grade_info(cell).get("grade_id"), TEST_CODE_NOT_SHOWN)
+        source = (tests or {}).get(_grade_id(cell), TEST_CODE_NOT_SHOWN)
     else:
         source = strip_hidden(cell.source)
     outputs = [safe for out in _merge_streams(cell.get("outputs", [])) if (safe := safe_output(out, secret_lines))]
     return new_code_cell(redact(source, secret_lines), outputs=outputs)
 
 
-def safe_notebook(notebook, tests: dict[str, str] | None, graded_cells: dict[str, dict], secret_lines: set[str]):
+def safe_notebook(notebook, tests: dict[str, str] | None, graded_cells: dict[str, CellOutcome],
+                  secret_lines: set[str]):
     """The autograded ``notebook`` as a student may see it, each graded cell under a label."""
     from nbformat.v4 import new_notebook
 
@@ -246,28 +242,22 @@ def safe_notebook(notebook, tests: dict[str, str] | None, graded_cells: dict[str
 # ---------------------------------------------------------------------------------------------- page
 
 
-def _problems(graded: dict, result: dict) -> list[tuple[str, str]]:
-    """``(status, reason)`` of this notebook, most serious first (the submission's reasons as a fallback)."""
-    found = [(status, reason) for status, reasons in graded.get("problems", {}).items() for reason in reasons]
-    if not found and graded.get("status", result.get("status")) != "ok":
-        found = [(result.get("status", ""), reason) for reason in result.get("reasons", [])]
-    return sorted(found, key=lambda problem: status_rank(problem[0]))
-
-
-def _header_html(student: str, result: dict, notebook: str, graded: dict) -> str:
-    status = graded.get("status", result.get("status", "ok"))
-    score, max_score = float(graded.get("score") or 0.0), float(graded.get("max_score") or 0.0)
+def _header_html(student: str, result: dict, notebook: str, graded: NotebookOutcome) -> str:
+    status = Status.named(graded.status)
     rows = [("student", escape(student)), ("assignment", escape(result.get("assignment", ""))),
             ("notebook", escape(f"{notebook}.ipynb") + (f' <span class="muted">(submitted as '
-                                                         f'{escape(graded["found_as"])})</span>'
-                                                         if graded.get("found_as") else "")),
-            ("score", f"<strong>{fmt(score)} / {fmt(max_score)}</strong> ({percent(score, max_score):.0f}%)"),
-            ("status", f"{status_badge(status)} {escape(STATUSES.get(status, ''))}")]
+                                                         f'{escape(graded.found_as)})</span>'
+                                                         if graded.found_as else "")),
+            ("score", f"<strong>{fmt(graded.score)} / {fmt(graded.max_score)}</strong> "
+                      f"({percent(graded.score, graded.max_score):.0f}%)"),
+            ("status", f"{status_badge(status.name)} {escape(status.meaning)}")]
     if len(result.get("notebooks", {})) > 1:
         total, top = float(result.get("score") or 0.0), float(result.get("max_score") or 0.0)
         rows.append(("whole assignment", f"{fmt(total)} / {fmt(top)} &middot; {status_badge(result['status'])}"))
     table = "<table>" + "".join(f"<tr><th>{name}</th><td>{value}</td></tr>" for name, value in rows) + "</table>"
-    problems = _problems(graded, result) if status != "ok" else []
+    # what happened to this notebook, most serious first
+    problems = sorted(((kind, reason) for kind, reasons in graded.problems.items() for reason in reasons),
+                      key=lambda problem: severity(problem[0]))
     if problems:
         reasons = "".join(f"<li>{status_badge(kind)} {escape(reason)}</li>" for kind, reason in problems)
         table += f'<div class="attention"><p>What happened during grading:</p><ul>{reasons}</ul></div>'
@@ -279,40 +269,39 @@ def _outcome_badge(outcome: str) -> str:
     return f'<span class="status outcome-{css}">{escape(OUTCOME_WORDS.get(outcome, outcome))}</span>'
 
 
-def _exercise_row(cell: dict, secret_lines: set[str]) -> str:
+def _exercise_row(cell: CellOutcome, secret_lines: set[str]) -> str:
     details = []
-    if cell.get("mistake"):
-        details.append(f'<span class="mistake"><strong>Likely mistake:</strong> {escape(cell["mistake"])}</span>')
-    # the mistake is already highlighted above: the message keeps only the description of the failing case
-    message = _LIKELY_MISTAKE.sub("", cell.get("message") or "").strip().rstrip(":")
-    message = clean_output_text(message, secret_lines) if message else None
+    if cell.mistake:
+        details.append(f'<span class="mistake"><strong>Likely mistake:</strong> {escape(cell.mistake)}</span>')
+    # the message describes the failing case; the mistake, highlighted above, is not part of it
+    message = clean_output_text(cell.message.strip().rstrip(":"), secret_lines) if cell.message.strip() else None
     if message:
         details.append(f"<pre>{escape(message)}</pre>")
-    return (f"<tr><td>{escape(cell.get('exercise', cell.get('grade_id', '')))}</td>"
-            f'<td class="num">{fmt(float(cell.get("score") or 0.0))} / {fmt(float(cell.get("max_score") or 0.0))}</td>'
-            f"<td>{_outcome_badge(cell.get('outcome', 'not_graded'))}</td><td>{''.join(details)}</td></tr>")
+    return (f"<tr><td>{escape(cell.exercise)}</td>"
+            f'<td class="num">{fmt(cell.score)} / {fmt(cell.max_score)}</td>'
+            f"<td>{_outcome_badge(cell.outcome)}</td><td>{''.join(details)}</td></tr>")
 
 
-def _exercises_html(graded: dict, secret_lines: set[str]) -> str:
-    cells = graded.get("cells", [])
-    if not cells:
+def _exercises_html(graded: NotebookOutcome, secret_lines: set[str]) -> str:
+    if not graded.cells:
         return '<p class="muted">This notebook has no graded exercises.</p>'
-    rows = "".join(_exercise_row(cell, secret_lines) for cell in cells)
+    rows = "".join(_exercise_row(cell, secret_lines) for cell in graded.cells)
     return f"<table><tr><th>exercise</th><th>points</th><th>result</th><th>details</th></tr>{rows}</table>"
 
 
-def _notebook_html(notebook, tests, graded: dict, secret_lines: set[str]) -> str:
+def _notebook_html(notebook, tests, graded: NotebookOutcome, secret_lines: set[str]) -> str:
     if notebook is None:
         return ('<p class="muted">Your notebook could not be graded, so there is no graded copy to show: '
                 "see what happened above.</p>")
-    graded_cells = {cell["grade_id"]: cell for cell in graded.get("cells", [])}
+    graded_cells = {cell.grade_id: cell for cell in graded.cells}
     return notebook_body(safe_notebook(notebook, tests, graded_cells, secret_lines))
 
 
 def feedback_html(student: str, result: dict, notebook_name: str, autograded, tests: dict[str, str] | None,
                   secret_lines: set[str]) -> str:
-    """The feedback page of one student's notebook (``autograded`` may be None: nothing was graded)."""
-    graded = result.get("notebooks", {}).get(notebook_name, {})
+    """The feedback page of one student's notebook (``autograded`` may be None: nothing was graded).
+    ``result``: the student's outcome, as ``outcomes/*.json`` holds it, which grades ``notebook_name``."""
+    graded = NotebookOutcome.from_json(result["notebooks"][notebook_name])
     body = "\n".join([
         _header_html(student, result, notebook_name, graded),
         "<h2>Exercises</h2>", _exercises_html(graded, secret_lines),

@@ -30,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from .. import course
+from ..schema import Status, notebooks_of
 from . import gradebook, sandbox, worker
 from .outcome import read_saved
 
@@ -104,10 +105,11 @@ def write_tables(output: Path) -> None:
         writer = csv.DictWriter(handle, EXERCISE_COLUMNS)
         writer.writeheader()
         for result in everything:
-            for notebook, graded in result["notebooks"].items():
-                for cell in graded["cells"]:
+            for notebook, graded in notebooks_of(result).items():
+                for cell in graded.cells:
+                    row = cell.to_json()
                     writer.writerow({"student_id": result["student_id"], "assignment": result["assignment"],
-                                     "notebook": notebook, **{key: cell[key] for key in EXERCISE_COLUMNS[3:]}})
+                                     "notebook": notebook, **{key: row[key] for key in EXERCISE_COLUMNS[3:]}})
 
 
 def write_nbgrader_config(root: Path, submissions: Path, output: Path) -> None:
@@ -223,7 +225,7 @@ def grade_class(root, assignment: str, submissions, output, workers: int | None 
                 path = outcome_path(output, assignment, graded["student_id"])
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(json.dumps(graded, indent=1))
-                if graded["status"] != "ok":
+                if Status.named(graded["status"]).needs_attention:
                     bar.note(f"  {graded['student_id']}: {graded['status']} - {graded['reasons'][0] if graded['reasons'] else ''}")
                 if graded.get("retries"):
                     bar.note(f"  {graded['student_id']}: graded on attempt {len(graded['retries']) + 1}; "

@@ -1,21 +1,26 @@
 """What grading one submission gave: scores per cell, what went wrong, and the named mistakes.
 
-An *outcome* is a JSON-ready dictionary::
+An *outcome* is a JSON-ready dictionary, saved as ``outcomes/<assignment>/<student>.json``::
 
     {"student_id": "ada", "assignment": "02-forward", "status": "timeout",
      "reasons": ["forward: cell relu ran over its time limit of 10 s"],
      "score": 7.0, "max_score": 10.0, "timestamp": "2026-11-20 09:15:00" or None,
-     "notebooks": {"forward": {
-         "status": "timeout", "problems": {"timeout": ["..."]}, "found_as": None,
-         "score": 7.0, "max_score": 10.0,
-         "cells": [{"grade_id": "relu_tests", "exercise": "relu", "score": 0.0, "max_score": 1.0,
-                    "outcome": "timeout", "message": "...", "mistake": None}, ...]}},
+     "notebooks": {"forward": NotebookOutcome(...).to_json()},
      "grades": {"forward": {"relu_tests": {"auto_score": 0.0, "max_score": 1.0,
                                            "needs_manual_grade": False}}},
      "comments": {"forward": {"relu": "No response."}}}
 
-``grades`` and ``comments`` are nbgrader's own numbers, copied into the class's
-gradebook as they are; everything else is read from the autograded notebooks.
+Each notebook is a :class:`mlpcore.schema.NotebookOutcome` (its problems and its graded
+cells, :class:`~mlpcore.schema.CellOutcome`), and every status is a row of
+:data:`mlpcore.schema.STATUSES`. ``grades`` and ``comments`` are nbgrader's own numbers,
+copied into the class's gradebook as they are; everything else is read from the autograded
+notebooks. The grading worker adds ``seconds``, ``sandbox`` and ``retries``, and
+``mlpcore grade`` the ``fingerprint``.
+
+A check cell graded by ``mlpcore grade`` holds its checks' verdicts
+(:class:`mlpcore.schema.CheckResult`), which say what each check found as data; a cell
+without them (a kernel that died, a timeout, plain nbgrader output, and ``mlpcore check``,
+whose kernel runs the checks itself) is read from its error output.
 """
 
 from __future__ import annotations
@@ -25,73 +30,82 @@ import re
 import sys
 from pathlib import Path
 
-from ..schema import FAILURE_ENAMES
+from nbgrader.utils import is_grade, is_solution
+
+from ..schema import (CELL_OUTCOME_OF_CHECK, STATUSES, CellOutcome, CheckResult, NotebookOutcome, exercise_name,
+                      verdicts, worst)
 from .execute import CELL_TIMEOUT, KERNEL_DIED, NOT_RUN, OUTPUT_TRUNCATED_NOTE
 
-# Every status, most serious first: a submission's status is the most serious of its problems.
-STATUSES = {
-    "invalid": "a notebook is not a readable notebook file",
-    "missing": "a notebook was not submitted",
-    "error": "the grader failed on this submission (see the reason)",
-    "crashed": "the kernel died or ran out of memory; the other cells were still graded",
-    "timeout": "a cell or the notebook ran over its time limit; the other cells were still graded",
-    "tampered": "a test cell was edited (graded with the original), or a check cell left no valid result "
-                "(the kernel's check was replaced, or its result forged); that cell scores 0",
-    "reference_used": "an answer called mlpcore's reference implementation",
-    "suspicious": "the code reaches into the grader (frames, closures, tracing, IPython's hooks, mlpcore's internals): read the line named",
-    "wrote_outside": "the code tried to write outside its own folder (refused)",
-    "restructured": "cells were deleted or reordered; graded after restoring the course's cells and order",
-    "renamed": "a notebook was submitted under another name; graded as the right one",
-    "output_truncated": "a cell printed more output than is kept",
-    "ok": "graded normally",
-}
-NEEDS_ATTENTION = [status for status in STATUSES if status != "ok"]
-# What happened to one graded cell, in words for learners (feedback pages, mlpcore check).
-OUTCOME_WORDS = {
-    "passed": "passed",
-    "failed": "failed a check",
-    "unanswered": "not answered yet",
-    "error": "stopped with an error",
-    "timeout": "ran over the time limit",
-    "crashed": "the kernel crashed",
-    "reference_used": "called mlpcore's reference answer",
-    "not_graded": "not graded",
-    "edited": "test cell edited",
-}
-
-_MISTAKE = re.compile(r"Likely mistake: (.+?)\.?\s*$", re.MULTILINE)
+# Errors that mean a cell's run was cut short: its checks decided nothing, whatever verdicts it holds.
+_CUT_SHORT = {CELL_TIMEOUT, KERNEL_DIED, NOT_RUN, "MemoryError"}
+# How a cell without verdicts reads, from the name of its last error.
+_OUTCOME_OF_ERROR = {CELL_TIMEOUT: "timeout", KERNEL_DIED: "crashed", "MemoryError": "crashed",
+                     "ReferenceUsed": "reference_used", "ExerciseFailed": "failed", "NotImplementedError": "unanswered"}
+# A failure's text ends with its likely mistake on a line of its own (mlpcore.grading.failure). Only
+# the error of a cell without verdicts is read for it: a verdict carries the mistake as data.
+_MISTAKE_LINE = re.compile(r"\n?Likely mistake: (.+?)\.?\s*$", re.MULTILINE)
 
 
-def worst(statuses) -> str:
-    order = list(STATUSES)
-    return min(statuses, key=order.index, default="ok")
+def _errors(cell) -> list:
+    return [out for out in cell.get("outputs", []) if out.get("output_type") == "error"]
 
 
-def exercise_name(grade_id: str) -> str:
-    """``dense_forward_tests`` -> ``dense_forward``."""
-    return grade_id[: -len("_tests")] if grade_id.endswith("_tests") else grade_id
+def _grade_id(cell) -> str:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
+
+
+def is_test_cell(cell) -> bool:
+    """An autograded test cell: a graded code cell that is not itself an answer."""
+    return cell.get("cell_type") == "code" and bool(is_grade(cell)) and not is_solution(cell)
+
+
+def check_verdicts(cell) -> list[CheckResult]:
+    """The verdicts that decide a test cell, in order: none for another cell, a cell without any, or
+    one whose run was cut short (a timeout, a crash); verdicts that cannot be read are one ``tampered``."""
+    if not is_test_cell(cell) or any(error.get("ename") in _CUT_SHORT for error in _errors(cell)):
+        return []
+    try:
+        return verdicts(cell)
+    except ValueError as exc:
+        why = f"its check left a result that cannot be read ({str(exc)[:200]})"
+        return [CheckResult(exercise_name(_grade_id(cell)), "tampered", why)]
+
+
+def _deciding(found: list[CheckResult]) -> CheckResult:
+    """The verdict that gives the cell its outcome: a missing or forged result before anything
+    else, then the first check that failed; the first when all passed."""
+    return (next((verdict for verdict in found if verdict.outcome == "tampered"), None)
+            or next((verdict for verdict in found if not verdict.passed), found[0]))
 
 
 def cell_outcome(cell) -> tuple[str, str, str | None]:
-    """``(outcome, message, named mistake)`` of a graded cell from its outputs."""
-    errors = [out for out in cell.get("outputs", []) if out.get("output_type") == "error"]
-    if not errors:
-        return "passed", "", None
-    error = errors[-1]
+    """``(outcome, message, named mistake)`` of a graded cell: a key of :data:`mlpcore.schema.OUTCOME_WORDS`,
+    what the learner reads about it without the likely mistake ("" when it passed), and the likely
+    mistake or None. Read from the cell's verdicts when it has them, else from its last error."""
+    errors = _errors(cell)
+    found = check_verdicts(cell)
+    if found:
+        verdict = _deciding(found)
+        if not (verdict.passed and errors):  # an error after checks that all passed: read the error
+            return CELL_OUTCOME_OF_CHECK[verdict.outcome], "" if verdict.passed else verdict.summary, verdict.mistake
+    return _error_outcome(errors[-1]) if errors else ("passed", "", None)
+
+
+def _error_outcome(error) -> tuple[str, str, str | None]:
+    """:func:`cell_outcome` of a cell without verdicts, from its last error."""
     ename, evalue = error.get("ename", ""), error.get("evalue", "")
-    message = f"{ename}: {evalue}".strip()
-    kind = {
-        CELL_TIMEOUT: "timeout", KERNEL_DIED: "crashed", "MemoryError": "crashed",
-        "ReferenceUsed": "reference_used", "ExerciseFailed": "failed", "NotImplementedError": "unanswered",
-    }.get(ename, "error")
-    if kind == "failed" and "raised NotImplementedError" in evalue:
-        kind = "unanswered"
+    if ename == CELL_TIMEOUT and not evalue:
+        return "timeout", "the cell ran over its time limit and was interrupted", None
     if ename == NOT_RUN:
         kind = "timeout" if "time limit" in evalue else "crashed"
-    if ename == CELL_TIMEOUT and not evalue:
-        message = "the cell ran over its time limit and was interrupted"
-    found = _MISTAKE.search(evalue)
-    return kind, message, found.group(1) if found else None
+    elif ename == "ExerciseFailed" and "raised NotImplementedError" in evalue:
+        kind = "unanswered"
+    else:
+        kind = _OUTCOME_OF_ERROR.get(ename, "error")
+    mistake = _MISTAKE_LINE.search(evalue)
+    if mistake:  # said apart, as a verdict would
+        evalue = (evalue[:mistake.start()] + evalue[mistake.end():]).strip()
+    return kind, f"{ename}: {evalue}".strip(), mistake.group(1) if mistake else None
 
 
 def cell_label(notebook, index: int) -> str:
@@ -105,12 +119,26 @@ def cell_label(notebook, index: int) -> str:
     return f"cell {index + 1} (after exercise {exercise})" if exercise else f"cell {index + 1}"
 
 
+def _verdict_problems(cell, label: str, problems) -> bool:
+    """Add what a test cell's verdicts say about the whole submission (a result missing or forged,
+    a call of the reference) to ``problems``, once per kind; whether the cell holds verdicts."""
+    found = check_verdicts(cell)
+    tampered = next((verdict for verdict in found if verdict.outcome == "tampered"), None)
+    if tampered is not None:
+        problems.add("tampered", f"{label}: {tampered.summary or 'its check left no result'}; the cell scores 0")
+    used = next((verdict for verdict in found if verdict.outcome == "reference_used"), None)
+    if used is not None:
+        problems.add("reference_used", f"{label}: {used.summary}")
+    return bool(found)
+
+
 def _cell_problems(notebook, settings: dict, problems) -> None:
     """Add the problems seen in any code cell's output (not only graded cells) to ``problems``."""
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "code":
             continue
         label = cell_label(notebook, index)
+        has_verdicts = _verdict_problems(cell, label, problems)
         for out in cell.get("outputs", []):
             if out.get("output_type") == "stream" and OUTPUT_TRUNCATED_NOTE in out.get("text", ""):
                 problems.add("output_truncated", f"{label} printed over {settings['max_output_bytes'] / 1e6:g} MB")
@@ -126,10 +154,8 @@ def _cell_problems(notebook, settings: dict, problems) -> None:
             elif ename == NOT_RUN and label == _first_not_run(notebook):
                 problems.add("timeout" if "time limit" in out.get("evalue", "") else "crashed",
                              f"cells from {label} on were {out.get('evalue')}")
-            elif ename == "ReferenceUsed":
+            elif ename == "ReferenceUsed" and not has_verdicts:  # with verdicts, the verdict said it
                 problems.add("reference_used", f"{label}: {out.get('evalue')}")
-            elif ename == FAILURE_ENAMES["tampered"]:
-                problems.add("tampered", f"{label}: {out.get('evalue')}")
 
 
 def _first_not_run(notebook) -> str | None:
@@ -185,39 +211,32 @@ def collect(course: Path, student: str, assignment: str, release: dict, problems
             found.add("wrote_outside", "refused writes outside its folder: " + "; ".join(written[:5]))
             written = []  # reported once, with the first notebook that ran
         scores = grades.get(name, {})
-        cells = []
         source = graded if graded is not None else release_notebook
+        cells = []
         for cell in source.cells:
-            meta = cell.metadata.get("nbgrader", {})
-            if not meta.get("grade"):
+            if not is_grade(cell):
                 continue
-            grade_id = meta["grade_id"]
+            grade_id = cell.metadata.nbgrader["grade_id"]
             grade = scores.get(grade_id, {})
             outcome, message, mistake = cell_outcome(cell) if graded is not None else ("not_graded", "", None)
-            cells.append({
-                "grade_id": grade_id, "exercise": exercise_name(grade_id),
-                "score": float(grade.get("auto_score") or 0.0),
-                "max_score": float(grade.get("max_score", meta.get("points", 0.0))),
-                "outcome": outcome, "message": message[:2000], "mistake": mistake,
-            })
-        notebooks[name] = {
-            "status": worst(found.problems), "problems": found.problems, "found_as": found.found_as,
-            "score": sum(cell["score"] for cell in cells), "max_score": sum(cell["max_score"] for cell in cells),
-            "cells": cells,
-        }
+            cells.append(CellOutcome(grade_id, exercise_name(grade_id), float(grade.get("auto_score") or 0.0),
+                                     float(grade.get("max_score", cell.metadata.nbgrader.get("points", 0.0))),
+                                     outcome, message[:2000], mistake))
+        notebooks[name] = NotebookOutcome(found.problems, found.found_as, cells)
     return _summary(student, assignment, notebooks, grades, comments, timestamp)
 
 
-def _summary(student, assignment, notebooks, grades, comments, timestamp) -> dict:
+def _summary(student, assignment, notebooks: dict[str, NotebookOutcome], grades, comments, timestamp) -> dict:
     reasons = [f"{name}: {reason}" for name, notebook in notebooks.items()
-               for status in STATUSES for reason in notebook["problems"].get(status, [])]
+               for status in STATUSES for reason in notebook.problems.get(status, [])]
     return {
         "student_id": student, "assignment": assignment,
-        "status": worst(notebook["status"] for notebook in notebooks.values()),
+        "status": worst(notebook.status for notebook in notebooks.values()),
         "reasons": reasons,
-        "score": sum(notebook["score"] for notebook in notebooks.values()),
-        "max_score": sum(notebook["max_score"] for notebook in notebooks.values()),
-        "timestamp": timestamp, "notebooks": notebooks, "grades": grades, "comments": comments,
+        "score": sum(notebook.score for notebook in notebooks.values()),
+        "max_score": sum(notebook.max_score for notebook in notebooks.values()),
+        "timestamp": timestamp, "notebooks": {name: notebook.to_json() for name, notebook in notebooks.items()},
+        "grades": grades, "comments": comments,
     }
 
 
@@ -227,13 +246,10 @@ def unreadable(student: str, assignment: str, release: dict, status: str, reason
     ``release``: ``{notebook name: release notebook}`` (for the cells and points)."""
     notebooks = {}
     for name, notebook in release.items():
-        cells = [{"grade_id": cell.metadata["nbgrader"]["grade_id"],
-                  "exercise": exercise_name(cell.metadata["nbgrader"]["grade_id"]),
-                  "score": 0.0, "max_score": float(cell.metadata["nbgrader"].get("points", 0.0)),
-                  "outcome": "not_graded", "message": "", "mistake": None}
-                 for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade")]
-        notebooks[name] = {"status": status, "problems": {status: [reason]}, "found_as": None, "score": 0.0,
-                           "max_score": sum(cell["max_score"] for cell in cells), "cells": cells}
+        cells = [CellOutcome(cell.metadata.nbgrader["grade_id"], exercise_name(cell.metadata.nbgrader["grade_id"]),
+                             0.0, float(cell.metadata.nbgrader.get("points", 0.0)), "not_graded")
+                 for cell in notebook.cells if is_grade(cell)]
+        notebooks[name] = NotebookOutcome({status: [reason]}, None, cells)
     return _summary(student, assignment, notebooks, {}, {}, None)
 
 
@@ -247,5 +263,13 @@ def read_saved(path: Path) -> dict | None:
         return None
     if not isinstance(saved, dict):
         print(f"skipped {path}: not an outcome (a JSON {type(saved).__name__})", file=sys.stderr)
+        return None
+    try:  # every notebook as the schema has it (an outcome saved before verdicts is brought up to date)
+        if "notebooks" in saved:
+            saved["notebooks"] = {name: NotebookOutcome.from_json(notebook).to_json()
+                                  for name, notebook in saved["notebooks"].items()}
+    except (AttributeError, ValueError) as exc:
+        print(f"skipped {path}: not an outcome ({str(exc)[:200]}); grade that student again with --force",
+              file=sys.stderr)
         return None
     return saved

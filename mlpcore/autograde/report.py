@@ -19,7 +19,7 @@ import statistics
 from collections import Counter
 from pathlib import Path
 
-from .outcome import OUTCOME_WORDS, STATUSES
+from ..schema import OUTCOME_WORDS, CellOutcome, Status, notebooks_of, severity
 
 DPI = 110
 MISTAKES_SHOWN = 3  # the most common named mistakes listed per exercise in the HTML table
@@ -47,9 +47,6 @@ img.figure { max-width: 100%; border: 1px solid #eee; }
 
 NONE = '<span class="muted">-</span>'  # an empty table cell
 
-# Statuses that mean the grade itself may be wrong or missing: shown in red, the others in yellow.
-SERIOUS_STATUSES = {"invalid", "missing", "error", "crashed", "timeout", "tampered", "reference_used", "suspicious"}
-
 
 def escape(text) -> str:
     """``text`` made safe to put anywhere in HTML (element content or a quoted attribute)."""
@@ -64,10 +61,10 @@ def html_page(title: str, body: str) -> str:
 
 
 def status_badge(status: str) -> str:
-    """A coloured label for a submission status, its meaning as a tooltip."""
-    kind = "ok" if status == "ok" else "serious" if status in SERIOUS_STATUSES else "notice"
-    return (f'<span class="status status-{kind}" title="{escape(STATUSES.get(status, ""))}">'
-            f"{escape(status)}</span>")
+    """A label for a submission status, coloured by its :attr:`~mlpcore.schema.Status.style`, with its meaning
+    as a tooltip."""
+    row = Status.named(status)
+    return f'<span class="status status-{row.style}" title="{escape(row.meaning)}">{escape(status)}</span>'
 
 
 def png_img(png: bytes, alt: str, css_class: str = "figure") -> str:
@@ -84,12 +81,6 @@ def percent(score: float, max_score: float) -> float:
     return 100.0 * score / max_score if max_score else 0.0
 
 
-def status_rank(status: str) -> int:
-    """Position of ``status`` in :data:`STATUSES` (most serious first); unknown statuses last."""
-    order = list(STATUSES)
-    return order.index(status) if status in order else len(order)
-
-
 # ---------------------------------------------------------------------------------------------- numbers
 
 
@@ -99,25 +90,25 @@ def exercise_summaries(results: list[dict]) -> list[dict]:
     Each is ``{"notebook", "grade_id", "exercise", "label", "points", "students", "passed", "pass_rate",
     "mean_score", "outcomes": {outcome: count}, "mistakes": [[mistake, count], ...] most common first}``.
     """
-    cells_by_key: dict[tuple[str, str], list[dict]] = {}
+    cells_by_key: dict[tuple[str, str], list[CellOutcome]] = {}
     for result in results:
-        for notebook, graded in result.get("notebooks", {}).items():
-            for cell in graded.get("cells", []):
-                cells_by_key.setdefault((notebook, cell["grade_id"]), []).append(cell)
-    notebooks = {notebook for notebook, _ in cells_by_key}
+        for notebook, graded in notebooks_of(result).items():
+            for cell in graded.cells:
+                cells_by_key.setdefault((notebook, cell.grade_id), []).append(cell)
+    names = {notebook for notebook, _ in cells_by_key}
     summaries = []
     for (notebook, grade_id), cells in cells_by_key.items():  # dicts keep the first-seen (course) order
-        exercise = cells[0].get("exercise") or grade_id
-        outcomes = Counter(cell.get("outcome", "not_graded") for cell in cells)
-        mistakes = Counter(cell["mistake"] for cell in cells if cell.get("mistake"))
+        exercise = cells[0].exercise
+        outcomes = Counter(cell.outcome for cell in cells)
+        mistakes = Counter(cell.mistake for cell in cells if cell.mistake)
         summaries.append({
             "notebook": notebook, "grade_id": grade_id, "exercise": exercise,
             # the notebook's name is only needed to tell exercises apart when there are several notebooks
-            "label": exercise if len(notebooks) == 1 else f"{notebook}: {exercise}",
-            "points": max(float(cell.get("max_score") or 0.0) for cell in cells),
+            "label": exercise if len(names) == 1 else f"{notebook}: {exercise}",
+            "points": max(cell.max_score for cell in cells),
             "students": len(cells), "passed": outcomes["passed"],
             "pass_rate": outcomes["passed"] / len(cells),
-            "mean_score": statistics.fmean(float(cell.get("score") or 0.0) for cell in cells),
+            "mean_score": statistics.fmean(cell.score for cell in cells),
             "outcomes": dict(outcomes.most_common()),
             "mistakes": [[mistake, count] for mistake, count in mistakes.most_common()],
         })
@@ -141,9 +132,9 @@ def class_summary(results: list[dict]) -> dict:
 
 
 def needing_attention(results: list[dict]) -> list[dict]:
-    """Every outcome whose status is not ``ok``, the most serious status first, then by student."""
-    flagged = [result for result in results if result.get("status", "ok") != "ok"]
-    return sorted(flagged, key=lambda result: (status_rank(result["status"]), str(result["student_id"])))
+    """Every outcome whose status needs a teacher's attention, the most serious status first, then by student."""
+    flagged = [result for result in results if Status.named(result.get("status", "ok")).needs_attention]
+    return sorted(flagged, key=lambda result: (severity(result["status"]), str(result["student_id"])))
 
 
 # ---------------------------------------------------------------------------------------------- figure
@@ -287,8 +278,8 @@ def _attention_html(flagged: list[dict]) -> str:
 
 def _statuses_legend(flagged: list[dict]) -> str:
     """What each status seen in the needs-attention table means."""
-    seen = sorted({result["status"] for result in flagged}, key=status_rank)
-    items = "".join(f"<li>{status_badge(status)} {escape(STATUSES.get(status, ''))}</li>" for status in seen)
+    seen = sorted({result["status"] for result in flagged}, key=severity)
+    items = "".join(f"<li>{status_badge(status)} {escape(Status.named(status).meaning)}</li>" for status in seen)
     return f"<ul class=\"small\">{items}</ul>" if items else ""
 
 

@@ -12,6 +12,7 @@ import copy
 from pathlib import Path
 
 import nbformat
+from nbgrader.utils import is_solution
 
 from .. import course
 
@@ -66,7 +67,7 @@ def solution_answers(root, assignment: str = ASSIGNMENT, notebook: str = NOTEBOO
     """``{answer cell id: solution code}`` from the solution notebook."""
     source = nbformat.read(Path(root) / course.SOURCE_DIRECTORY / assignment / f"{notebook}.ipynb", as_version=4)
     return {cell.metadata["nbgrader"]["grade_id"]: _strip_markers(cell.source) for cell in source.cells
-            if cell.metadata.get("nbgrader", {}).get("solution")}
+            if is_solution(cell)}
 
 
 def fill(release, answers: dict):

@@ -26,10 +26,13 @@ import ast
 import re
 from pathlib import Path
 
+from nbgrader.utils import is_locked, is_solution
+
 from .. import threads
 from ..grading.failure import failed_in_hidden_cases
+from ..schema import OUTCOME_WORDS, CellOutcome, exercise_name
 from .execute import CELL_TIMEOUT, KERNEL_DIED, NOT_RUN, SturdyExecute
-from .outcome import OUTCOME_WORDS, cell_outcome, exercise_name
+from .outcome import cell_outcome, is_test_cell
 from .submission import read_notebook
 
 # The grading calls whose hidden variant is the same call with hidden=True.
@@ -41,7 +44,6 @@ HIDDEN_COMMENT = "# The hidden tests of the course's grading: the same checks wi
 
 # The marker of a passing or failing exercise in the terminal.
 PASS_MARK, FAIL_MARK = "✓", "✗"
-_LIKELY_MISTAKE_LINE = re.compile(r"\n?\s*Likely mistake: .*$", re.DOTALL)
 
 
 # --- the hidden variant of a test cell ------------------------------------------------------------------------
@@ -138,12 +140,6 @@ def _nbgrader(cell) -> dict:
     return cell.get("metadata", {}).get("nbgrader", {})
 
 
-def _is_test_cell(cell) -> bool:
-    """An autograded test cell: a graded code cell that is not itself an answer."""
-    meta = _nbgrader(cell)
-    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
-
-
 def _checksum_state(cell) -> str:
     """``intact``, ``edited`` or ``unknown`` (no recorded checksum to compare with)."""
     from nbgrader.utils import compute_checksum
@@ -173,8 +169,8 @@ def _prepare(notebook) -> tuple[list[int], set[int], list[str]]:
         if cell.cell_type != "code":
             continue
         cell.outputs, cell.execution_count = [], None  # an old error output must not be read as this run's
-        state = _checksum_state(cell) if _nbgrader(cell).get("locked") or _is_test_cell(cell) else "intact"
-        if not _is_test_cell(cell):
+        state = _checksum_state(cell) if is_locked(cell) else "intact"  # test cells are locked too
+        if not is_test_cell(cell):
             if state == "edited":
                 problems.append(f"{_label(cell, index)}: this read-only cell was edited; if the notebook misbehaves, "
                                 "restore the cell from a fresh copy of the course notebook")
@@ -247,9 +243,8 @@ def _exercise(cell, edited: bool) -> dict:
         outcome, message, mistake = cell_outcome(cell)
         if outcome == "failed" and _failed_in_hidden_tests(cell):
             message = "the visible test passes, but the hidden tests fail: " + message
-    return {"grade_id": grade_id, "exercise": exercise_name(grade_id),
-            "score": points if outcome == "passed" else 0.0, "max_score": points,
-            "outcome": outcome, "message": message, "mistake": mistake}
+    return CellOutcome(grade_id, exercise_name(grade_id), points if outcome == "passed" else 0.0, points,
+                       outcome, message, mistake).to_json()
 
 
 def _run_problems(notebook, tests: list[int]) -> list[str]:
@@ -270,7 +265,7 @@ def _run_problems(notebook, tests: list[int]) -> list[str]:
                 problems.append(f"{label}: {evalue}")
             elif ename == CELL_TIMEOUT:
                 problems.append(f"{label} ran over the time limit for one cell and was interrupted")
-            elif _nbgrader(cell).get("solution") and index not in tests and ename != "NotImplementedError":
+            elif is_solution(cell) and index not in tests and ename != "NotImplementedError":
                 # An answer cell that fails to even define its function (a SyntaxError, a typo'd name).
                 problems.append(f"your answer cell {label} raised {ename}: {evalue}".rstrip(": "))
     return problems
@@ -294,7 +289,7 @@ def check_notebook(path, timeout: int = 120, notebook_timeout: float = 900, prog
     """
     path = Path(path)
     notebook = _read_notebook(path)
-    if not any(_is_test_cell(cell) for cell in notebook.cells):
+    if not any(is_test_cell(cell) for cell in notebook.cells):
         raise ValueError(f"{path} has no graded test cells: expected a course notebook, whose test cells carry "
                          "nbgrader metadata (grade: true). Was the metadata lost, for example by copying the cells "
                          "into a new notebook? Start again from a fresh copy of the course notebook.")
@@ -323,9 +318,9 @@ def _advice(exercise: dict) -> str:
     """What went wrong with one exercise, in a line for the learner (without the error class's name)."""
     if exercise["outcome"] == "unanswered":
         return "not answered yet: replace `raise NotImplementedError()` in its answer cell with your code."
-    # The message may end with the named mistake, which gets its own line; "ExerciseFailed: relu: ..."
+    # The named mistake is not in the message (it gets its own line); "ExerciseFailed: relu: ..."
     # repeats what the table already says.
-    message = _LIKELY_MISTAKE_LINE.sub("", exercise["message"] or "").strip()
+    message = (exercise["message"] or "").strip()
     message = re.sub(rf"\b(?:ExerciseFailed|ReferenceUsed): (?:{re.escape(exercise['exercise'])}: )?", "", message,
                      count=1)
     return message or OUTCOME_WORDS.get(exercise["outcome"], exercise["outcome"])

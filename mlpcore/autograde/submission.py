@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-from nbgrader.utils import compute_checksum
+from nbgrader.utils import compute_checksum, is_locked, is_solution
 
 # Files in a submission folder that are never the student's notebook.
 IGNORED_PARTS = {".ipynb_checkpoints", "__pycache__"}
@@ -150,7 +150,7 @@ def restore_structure(notebook, release, problems: NotebookProblems):
 
     for grade_id, group in groups.items():
         original = release_cells[grade_id]
-        if original.metadata["nbgrader"].get("locked") and _checksum(group[0]) != _checksum(original):
+        if is_locked(original) and _checksum(group[0]) != _checksum(original):
             problems.add("tampered", f"read-only cell {grade_id} was edited; graded with the original")
 
     missing = [grade_id for grade_id in order if grade_id not in groups]
@@ -158,12 +158,12 @@ def restore_structure(notebook, release, problems: NotebookProblems):
     if not missing and in_order and not demoted:
         return notebook
     if missing:
-        answers = [g for g in missing if release_cells[g].metadata["nbgrader"].get("solution")]
+        answers = [g for g in missing if is_solution(release_cells[g])]
         others = [g for g in missing if g not in answers]
         if answers:
             problems.add("restructured", f"answer cells deleted, restored unanswered: {', '.join(answers)}")
         if others:
-            locked = [g for g in others if release_cells[g].metadata["nbgrader"].get("locked")]
+            locked = [g for g in others if is_locked(release_cells[g])]
             if locked:
                 problems.add("restructured", f"read-only cells deleted, restored from the course: {', '.join(locked)}")
     if not in_order:
@@ -220,8 +220,7 @@ def remove_checker_rebinding(notebook, release, problems: NotebookProblems):
     cells (a copy when anything was removed); each removal is recorded as *tampered*."""
     from IPython.core.inputtransformer2 import TransformerManager
 
-    locked = {cell.metadata["nbgrader"]["grade_id"] for cell in release.cells
-              if cell.metadata.get("nbgrader", {}).get("locked")}
+    locked = {cell.metadata["nbgrader"]["grade_id"] for cell in release.cells if is_locked(cell)}
     transform = TransformerManager().transform_cell
     cleaned = None
     for index, cell in enumerate(notebook.cells):

@@ -84,10 +84,10 @@ def find_reaching_code(notebook, release, limit: int = 5) -> list[str]:
     """Where the learner's cells of ``notebook`` reach into the grader: ``["cell relu line 3:
     sys._getframe(1) (reads the interpreter's call frames)", ...]``, at most ``limit``."""
     from IPython.core.inputtransformer2 import TransformerManager
+    from nbgrader.utils import is_locked
 
     course_sources = {cell.source for cell in release.cells if cell.cell_type == "code"}
-    locked = {cell.metadata["nbgrader"]["grade_id"] for cell in release.cells
-              if cell.metadata.get("nbgrader", {}).get("locked")}
+    locked = {cell.metadata["nbgrader"]["grade_id"] for cell in release.cells if is_locked(cell)}
     transform = TransformerManager().transform_cell
     found = []
     for index, cell in enumerate(notebook.cells):
