@@ -4,9 +4,11 @@ A failure is an :class:`ExerciseFailed` (an ``AssertionError``, so nbgrader scor
 the cell 0) holding its parts: the exercise, the case, what differs, the likely
 mistake and, when the learner's function raised, the line of their code that did.
 
-``str(failure)`` is the one-paragraph form the grader keeps (nbgrader stores it as
-the error's ``evalue``; :mod:`mlpcore.autograde.outcome` reads the
-``Likely mistake:`` line from it). In JupyterLab, the Validate dialog and
+``str(failure)`` is the one-paragraph form nbgrader stores as the error's ``evalue``.
+The tools read a failure's parts as data instead: in ``mlpcore grade`` from the
+grader's :class:`~mlpcore.schema.CheckResult` (``CheckResult.from_failure``); only
+where a cell has no verdict (``mlpcore check``, plain nbgrader) does
+:mod:`mlpcore.autograde.outcome` read the ``Likely mistake:`` line. In JupyterLab, the Validate dialog and
 ``mlpcore check``, IPython asks the exception for ``_render_traceback_()`` before
 formatting a traceback of its own; answering it replaces the grader's frames
 (which explain nothing to a learner) with the failure's parts, likely mistake
