@@ -92,6 +92,10 @@ def _train_and_predict(train_classifier, predict, X_train, y_train, X_test, case
     except Exception as exc:
         if guard.refusals != refusals_before:
             raise ReferenceUsed(NAME, f"{step} raised {type(exc).__name__} after calling mlpcore's own answer") from None
+        if isinstance(exc, NotImplementedError) and not str(exc):  # the untouched answer cell
+            raise ExerciseFailed(NAME, "unanswered", f"{step.split('(')[0]} is not written yet (it raised "
+                                 "NotImplementedError): replace the line raise NotImplementedError() with your code",
+                                 case=case) from None
         raise ExerciseFailed(NAME, "error", f"{step} raised {type(exc).__name__}" + (f": {exc}" if str(exc) else ""),
                              case=case, your_code=getattr(exc, "your_code", None) or learner_line(exc.__traceback__)) from None
     if guard.refusals != refusals_before:
