@@ -11,6 +11,10 @@ more and harder cases. For every case :func:`check`
 3. for a wrong value, names the likely mistake when the output matches a known
    wrong variant from :data:`EXERCISES`.
 
+In ``mlpcore grade`` the same check runs in the grading worker instead, with the
+learner's function called in its kernel (see :mod:`.channel` and
+:mod:`mlpcore.autograde.trusted`); :func:`verdict` is its entry point.
+
 A failure raises :class:`ExerciseFailed`, an ``AssertionError``, so nbgrader
 scores the cell 0; ``reason`` says why ("wrong", "error", "mutated_input",
 "reference_used"). IPython shows it as a short message, not as a traceback
@@ -29,9 +33,9 @@ import zlib
 import numpy as np
 
 from .. import guard
+from ..guard import ReferenceUsedError, learner_code
 from ..schema import CheckResult
 from . import channel
-from ..guard import ReferenceUsedError, learner_code
 from .compare import as_array, compare_output, same_output
 from .exercises import Exercise
 from .failure import HIDDEN_CASE, ExerciseFailed, ReferenceUsed, failed_in_hidden_cases, learner_line
@@ -172,24 +176,31 @@ def changed_arguments(exercise: Exercise, before, after) -> str:
 
 
 def _run_learner(exercise: Exercise, fn, args, notices: list | None = None):
-    """Call the learner's function with the reference locked away. NumPy's floating-point
-    warnings are silenced: an overflow shows up as inf or NaN, which the check then diagnoses.
-    Exercises about avoiding overflow (``overflow_hint``) make an overflow an error instead.
-
-    Nothing the function warns or prints to stderr reaches the cell's stderr, where nbgrader would
-    score the whole test cell 0 (a DeprecationWarning from a correct answer, say); it is added to
-    ``notices`` instead, for the check's message. A function in the learner's kernel (the grader's
-    :class:`~mlpcore.autograde.trusted.KernelFunction`) runs there, under the same rules."""
+    """Call the learner's function on one case as :func:`watching_the_learner` says. A function in the
+    learner's kernel (the grader's :class:`~mlpcore.autograde.trusted.KernelFunction`) runs there,
+    under the same rules (:func:`mlpcore.grading.channel.serve`)."""
     if isinstance(fn, channel.RemoteFunction):
         return fn.run(exercise.name, args, notices)
-    overflow = "raise" if exercise.overflow_hint else "ignore"
+    with watching_the_learner(bool(exercise.overflow_hint), notices):
+        return _call(exercise, fn, args)
+
+
+@contextlib.contextmanager
+def watching_the_learner(overflow_is_an_error: bool, notices: list | None = None):
+    """While the learner's code runs: the reference locked away, NumPy's floating-point warnings
+    silenced (an overflow shows up as inf or NaN, which the check then diagnoses; exercises about
+    avoiding overflow make it an error instead).
+
+    Nothing the code warns or prints to stderr reaches the cell's stderr, where nbgrader would score
+    the whole test cell 0 (a DeprecationWarning from a correct answer, say); it is added to
+    ``notices`` instead, for the check's message."""
     stderr = io.StringIO()
-    with learner_code(), np.errstate(all="ignore", over=overflow), warnings.catch_warnings(record=True) as caught, \
-            contextlib.redirect_stderr(stderr):
+    with learner_code(), np.errstate(all="ignore", over="raise" if overflow_is_an_error else "ignore"), \
+            warnings.catch_warnings(record=True) as caught, contextlib.redirect_stderr(stderr):
         warnings.simplefilter("always")
         warnings.simplefilter("ignore", RuntimeWarning)
         try:
-            return _call(exercise, fn, args)
+            yield
         finally:
             if notices is not None:
                 notices += [f"{w.category.__name__}: {w.message}" for w in caught]

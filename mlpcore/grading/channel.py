@@ -21,14 +21,11 @@ behaviour of its own: an ndarray subclass or any other object comes back as an
 from __future__ import annotations
 
 import base64
-import contextlib
 import copy
 import importlib
-import io
 import json
 import math
 import os
-import warnings
 
 import numpy as np
 
@@ -274,7 +271,7 @@ def serve(handle: str, payload: str) -> None:
     from IPython.display import display
 
     from .. import guard
-    from ..guard import learner_code
+    from . import watching_the_learner
     from .failure import learner_line
     from .table import EXERCISES
 
@@ -285,22 +282,13 @@ def serve(handle: str, payload: str) -> None:
     before = copy.deepcopy(args)
     answer = {"output": encode(None), "changed": {}, "notices": [], "raised": None}
     refusals = guard.refusals
-    stderr = io.StringIO()
-    overflow = "raise" if exercise is not None and exercise.overflow_hint else "ignore"
-    with np.errstate(all="ignore", over=overflow), warnings.catch_warnings(record=True) as caught, \
-            contextlib.redirect_stderr(stderr):
-        warnings.simplefilter("always")
-        warnings.simplefilter("ignore", RuntimeWarning)
-        try:
-            with learner_code():
-                output = exercise.run(fn, args) if exercise is not None and exercise.run else fn(*args)
-            answer["output"] = encode(output)
-        except (Exception, SystemExit) as exc:  # an interrupt (the time limit) ends the call instead
-            answer["raised"] = {"type": type(exc).__name__, "message": str(exc)[:2000],
-                                "your_code": learner_line(exc.__traceback__)}
-    answer["notices"] = [f"{w.category.__name__}: {w.message}" for w in caught]
-    if stderr.getvalue().strip():
-        answer["notices"].append(f"printed to stderr: {stderr.getvalue().strip().splitlines()[0][:200]}")
+    try:
+        with watching_the_learner(exercise is not None and bool(exercise.overflow_hint), answer["notices"]):
+            output = exercise.run(fn, args) if exercise is not None and exercise.run else fn(*args)
+        answer["output"] = encode(output)
+    except (Exception, SystemExit) as exc:  # an interrupt (the time limit) ends the call instead
+        answer["raised"] = {"type": type(exc).__name__, "message": str(exc)[:2000],
+                            "your_code": learner_line(exc.__traceback__)}
     answer["refused"] = guard.refusals != refusals
     for position, (old, new) in enumerate(zip(before, args)):
         if not _same(old, new):  # a generator goes back as its state: plain data
