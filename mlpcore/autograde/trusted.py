@@ -79,6 +79,7 @@ class KernelFunction(channel.RemoteFunction):
 
     def __init__(self, call, handle: str, index: int, name: str):
         self._call, self.handle, self.index, self.__name__ = call, handle, index, name
+        self._ahead = {}  # encoded arguments -> answers computed in advance, each used once
 
     def __repr__(self) -> str:
         return f"<your function {self.__name__}>"
@@ -86,13 +87,21 @@ class KernelFunction(channel.RemoteFunction):
     def __call__(self, *args):
         return self.run(None, args)
 
+    def prefetch(self, exercise: str, calls: list) -> None:
+        """Run the function on every case in one trip to the kernel (each call is a round trip of
+        a few milliseconds); :meth:`run` then takes each answer once, for the same arguments."""
+        keys = [json.dumps(encode(tuple(args))) for args in calls]
+        for key, answer in zip(keys, self._ask(exercise, keys)):
+            self._ahead.setdefault(key, []).append(answer)
+
     def run(self, exercise: str | None, args, notices: list | None = None):
         """The output of the learner's function on ``args`` (``exercise`` set: the call its check makes).
         Arguments the function changed are changed here too; its warnings go to ``notices``."""
         from ..guard import ReferenceUsedError
 
-        payload = json.dumps({"function": self.index, "exercise": exercise, "args": encode(tuple(args))})
-        answer = self._call(self.handle, payload)
+        key = json.dumps(encode(tuple(args)))
+        waiting = self._ahead.get(key)
+        answer = waiting.pop(0) if waiting else self._ask(exercise, [key])[0]
         try:
             if not isinstance(answer, dict) or set(answer) != {"output", "changed", "notices", "raised", "refused"}:
                 raise ChannelError("an answer without the expected parts")
@@ -104,11 +113,21 @@ class KernelFunction(channel.RemoteFunction):
             output = decode(answer["output"])
         except (ChannelError, KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
             raise CallFailed(f"the kernel's answer was malformed ({exc})") from None
-        if answer["refused"]:
-            raise ReferenceUsedError("your function called one of mlpcore's reference answers")
-        if raised is not None:
+        if raised is not None:  # a refusal names the reference that was called
             raise _rebuilt(raised)
+        if answer["refused"]:  # the learner's code caught the refusal itself
+            raise ReferenceUsedError("one of mlpcore's reference answers refused to run while your code was being "
+                                     "checked, and your code went on without it")
         return output
+
+    def _ask(self, exercise: str | None, encoded_calls: list) -> list:
+        """The kernel's answers to calls of the function on each of ``encoded_calls`` (JSON texts)."""
+        payload = (f'{{"function": {self.index}, "exercise": {json.dumps(exercise)}, '
+                   f'"calls": [{", ".join(encoded_calls)}]}}')
+        answers = self._call(self.handle, payload)
+        if not isinstance(answers, list) or len(answers) != len(encoded_calls):
+            raise CallFailed("the kernel answered a different number of calls than it was asked")
+        return answers
 
 
 class LearnerException(Exception):

@@ -85,6 +85,8 @@ def _run_check(name: str, fn, hidden: bool, seed) -> str:
         raise ExerciseFailed(name, "error", f"expected your function, but got {type(fn).__name__} ({fn!r})")
     rng = np.random.default_rng(seed)
     cases = exercise.cases(rng, hidden)
+    if isinstance(fn, channel.RemoteFunction):  # every case in one trip to the learner's kernel
+        fn.prefetch(name, [copy.deepcopy(args) for args in cases])
     notices = []  # what the learner's function warned or printed to stderr, said once at the end
     for number, args in enumerate(cases, start=1):
         where = f"{HIDDEN_CASE if hidden else 'case'} {number} of {len(cases)} ({describe(exercise, args)})"
@@ -260,6 +262,8 @@ def _explains(exercise: Exercise, mistake, args, output) -> bool:
 
 def _hint(exercise: Exercise, fn, cases) -> str | None:
     """The likely mistake, from the learner's outputs on all cases, or None."""
+    if isinstance(fn, channel.RemoteFunction):  # every case in one trip to the learner's kernel
+        fn.prefetch(exercise.name, [copy.deepcopy(args) for args in cases])
     outputs = []
     for args in cases:
         try:

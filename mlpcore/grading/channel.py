@@ -77,9 +77,13 @@ class CallFailed(CallInterrupted):
 
 class RemoteFunction:
     """A learner's function that runs elsewhere (in the graded kernel): the checks call
-    ``run(exercise name, args, notices)`` instead of calling it themselves."""
+    ``run(exercise name, args, notices)`` instead of calling it themselves, and may announce the
+    cases first with ``prefetch(exercise name, [args, ...])`` (one trip for all of them)."""
 
     def run(self, exercise: str | None, args, notices: list | None = None):
+        raise NotImplementedError
+
+    def prefetch(self, exercise: str, calls: list) -> None:
         raise NotImplementedError
 
 
@@ -264,21 +268,27 @@ def request(exercise: str, functions: tuple, hidden: bool) -> None:
 def serve(handle: str, payload: str) -> None:
     """Run one of the registered functions on the grader's arguments; answer with a result output.
 
-    ``payload``: ``{"function": index, "exercise": name or None, "args": encoded tuple}``; with an
-    exercise, the call is the one its check makes (an optimizer is built and stepped), else ``fn(*args)``.
-    The answer: ``{"output": ..., "changed": {position: argument after the call}, "notices": [...],
-    "raised": None or {"type", "message", "your_code"}, "refused": whether mlpcore's reference refused}``."""
+    ``payload``: ``{"function": index, "exercise": name or None, "calls": [encoded argument tuples]}``;
+    with an exercise, each call is the one its check makes (an optimizer is built and stepped), else
+    ``fn(*args)``. The answer is a list, one per call, of ``{"output": ..., "changed": {position:
+    argument after the call}, "notices": [...], "raised": None or {"type", "message", "your_code"},
+    "refused": whether mlpcore's reference refused to run}``."""
     from IPython.display import display
 
+    request = json.loads(payload)
+    fn = _registered[handle][request["function"]]
+    answers = [_answer(fn, request["exercise"], decode(args, trusted_sender=True)) for args in request["calls"]]
+    display({RESULT_MIME: answers}, raw=True)
+
+
+def _answer(fn, exercise_name: str | None, args: tuple) -> dict:
+    """One call of the learner's function, as :func:`serve` answers it."""
     from .. import guard
     from . import watching_the_learner
     from .failure import learner_line
     from .table import EXERCISES
 
-    request = json.loads(payload)
-    fn = _registered[handle][request["function"]]
-    exercise = EXERCISES[request["exercise"]] if request["exercise"] else None
-    args = decode(request["args"], trusted_sender=True)
+    exercise = EXERCISES[exercise_name] if exercise_name else None
     before = copy.deepcopy(args)
     answer = {"output": encode(None), "changed": {}, "notices": [], "raised": None}
     refusals = guard.refusals
@@ -293,7 +303,7 @@ def serve(handle: str, payload: str) -> None:
     for position, (old, new) in enumerate(zip(before, args)):
         if not _same(old, new):  # a generator goes back as its state: plain data
             answer["changed"][str(position)] = encode(new.bit_generator.state if isinstance(new, np.random.Generator) else new)
-    display({RESULT_MIME: answer}, raw=True)
+    return answer
 
 
 def _same(a, b) -> bool:
