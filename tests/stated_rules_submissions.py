@@ -200,6 +200,16 @@ def _backward_summed_loss(X, y, params, activation="relu"):
     return loss * len(y), grads
 
 
+def _backward_db_mean(X, y, params, activation="relu"):
+    loss, grads = backward_pass_plain(X, y, params, activation)
+    return loss, {name: g / len(y) if name.startswith("b") else g for name, g in grads.items()}
+
+
+def _backward_divided_twice(X, y, params, activation="relu"):
+    loss, grads = backward_pass_plain(X, y, params, activation)
+    return loss, {name: g / len(y) for name, g in grads.items()}
+
+
 # 10-project's loss_and_grads: backward passes wrong enough to be wrong, and still right enough that the
 # classifier they train reaches 95 % on the digits (so the accuracy check alone let them through).
 
@@ -431,7 +441,8 @@ MISTAKES = {
     "forward_pass": [(_forward_sorted, "sorted(params)"), (_forward_always_one_hidden_layer, "case 4 of")],
     "backward_pass": [(_backward_sorted, "sorted(params)"),
                       (_backward_relu_backward_always, "ReLU's backward whatever the activation argument says"),
-                      (_backward_summed_loss, "the loss is summed over the batch")],
+                      (_backward_summed_loss, "the loss is summed over the batch"),
+                      (_backward_db_mean, "db = dZ.sum(axis=0)"), (_backward_divided_twice, "a second time")],
     "loss_and_grads": [(lag_db_mean, "db = dZ.sum(axis=0)"), (lag_relu_on_logits, "ReLU was applied to the logits"),
                        (_lag_relu_on_logits_and_back, "ReLU was applied to the logits"),
                        (_lag_divided_twice, "a second time")],

@@ -165,6 +165,8 @@ NETWORK_EXERCISES = [
         Mistake("used ReLU's backward whatever the activation argument says: the derivative must be the one of "
                 "the activation the forward pass applied", _backward(backward_activation="relu")),
         Mistake(SUMMED_LOSS, _backward(summed_loss=True)),
+        Mistake(DB_AS_A_MEAN, _backward(divided_again="b")),
+        Mistake(DIVIDED_TWICE, _backward(divided_again="Wb")),
         Mistake(SORTED_LAYERS, _backward(sorted_layers=True)),
     )),
     # ReLU only: the derivative taken at the activation is no mistake here (relu(Z) > 0 exactly where Z > 0).
