@@ -253,6 +253,11 @@ def _lag_relu_on_logits_and_back(params, X, y):
     return loss_and_grads_with(params, X, y, relu_on_logits=True, through_the_logits_relu=True)
 
 
+def _lag_loss_in_the_input_dtype(params, X, y):
+    loss, grads = loss_and_grads_loop(params, X, y)
+    return X.dtype.type(loss), grads  # np.float32 for float32 inputs, where the text asks for a float
+
+
 def _lag_divided_twice(params, X, y):
     loss, grads = loss_and_grads_loop(params, X, y)
     return loss, {name: g / len(y) for name, g in grads.items()}
@@ -445,7 +450,7 @@ MISTAKES = {
                       (_backward_db_mean, "db = dZ.sum(axis=0)"), (_backward_divided_twice, "a second time")],
     "loss_and_grads": [(lag_db_mean, "db = dZ.sum(axis=0)"), (lag_relu_on_logits, "ReLU was applied to the logits"),
                        (_lag_relu_on_logits_and_back, "ReLU was applied to the logits"),
-                       (_lag_divided_twice, "a second time")],
+                       (_lag_divided_twice, "a second time"), (_lag_loss_in_the_input_dtype, "a Python float")],
     "xavier": [(_xavier_uniform, "uniform distribution"), (_xavier_float32, "made yours float32")],
     "he": [(_he_uniform, "uniform distribution"), (_he_private_generator, "different generator states"),
            (_he_one_column_repeated, "columns of W are equal")],

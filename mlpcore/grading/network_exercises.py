@@ -18,6 +18,7 @@ import numpy as np
 from .. import network
 from ..activations import get_activation
 from ..guard import reference
+from .compare import compare_float, compare_output
 from .exercises import F32, F64, Exercise, Mistake, _normal
 
 # (layer sizes, batch, activation, dtype)
@@ -134,6 +135,12 @@ def _loss_and_grads(**switches):
     return lambda params, X, y: _network(X, y, params, "relu", **switches)
 
 
+def float_loss(output, expected, args, again) -> str | None:
+    """Judge of ``(loss, grads)`` whose text asks for the loss as a Python ``float`` (10-project)."""
+    problem = compare_output(output, expected, ("loss", "grads"))
+    return problem or compare_float("loss", output[0], float(expected[0]))
+
+
 NOT_DIVIDED = "the gradients are not divided by the batch size: the loss is a mean, so dlogits = (P - Y) / batch"
 SUMMED_LOSS = "the loss is summed over the batch: it is the mean, -mean(log P[i, y[i]])"
 DB_AS_A_MEAN = ("divided db by the batch size: dZ already holds the mean's 1/batch, so db = dZ.sum(axis=0), "
@@ -170,7 +177,8 @@ NETWORK_EXERCISES = [
         Mistake(SORTED_LAYERS, _backward(sorted_layers=True)),
     )),
     # ReLU only: the derivative taken at the activation is no mistake here (relu(Z) > 0 exactly where Z > 0).
-    Exercise("loss_and_grads", network.loss_and_grads, loss_and_grads_cases, outputs=("loss", "grads"), mistakes=(
+    Exercise("loss_and_grads", network.loss_and_grads, loss_and_grads_cases, outputs=("loss", "grads"),
+             judge=float_loss, mistakes=(
         Mistake(DB_AS_A_MEAN, _loss_and_grads(divided_again="b")),
         Mistake(DIVIDED_TWICE, _loss_and_grads(divided_again="Wb")),
         Mistake(RELU_ON_LOGITS, _loss_and_grads(output_activation=True)),
