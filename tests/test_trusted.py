@@ -108,8 +108,12 @@ def judged(monkeypatch, relu, ran=TEST_SOURCE, extra_outputs=(), answer=None):
     shown = []
     monkeypatch.setattr("IPython.display.display", lambda obj, raw=False: shown.append(obj))
     monkeypatch.setenv(TRUSTED_ENV, "1")
-    exec(ran, {"check": check, "relu": relu, "channel": channel})
-    outputs = [NotebookNode(output_type="display_data", data=data, metadata={}) for data in shown]
+    raised = []
+    try:
+        exec(ran, {"check": check, "relu": relu, "channel": channel})
+    except Exception as exc:  # as IPython records it: an error output
+        raised.append(NotebookNode(output_type="error", ename=type(exc).__name__, evalue=str(exc), traceback=[]))
+    outputs = [NotebookNode(output_type="display_data", data=data, metadata={}) for data in shown] + raised
     cell = NotebookNode(cell_type="code", source=TEST_SOURCE, metadata={}, outputs=outputs + list(extra_outputs))
 
     def call(handle, payload):
@@ -160,6 +164,12 @@ def test_a_failure_of_the_grader_itself_costs_only_that_check(monkeypatch):
     cell = judged(monkeypatch, lambda Z: np.maximum(Z, 0))
     result = verdicts(cell)[0]
     assert result.outcome == "error" and "the grader failed on this check (RuntimeError: a bug)" in result.message
+
+
+def test_a_check_of_something_not_a_function_says_so_in_the_kernel(monkeypatch):
+    cell = judged(monkeypatch, 42)
+    [error] = errors(cell)
+    assert error.ename == "ExerciseFailed" and "expected your function, but got int (42)" in error.evalue
 
 
 def test_a_cell_without_checks_keeps_its_outputs(monkeypatch):

@@ -56,6 +56,8 @@ def check(name: str, fn, hidden: bool = False) -> None:
     __tracebackhide__ = True  # pytest shows the test, not this function (IPython: see failure.py)
     if name not in EXERCISES:
         raise KeyError(f"there is no exercise {name!r}; the exercises are {', '.join(sorted(EXERCISES))}")
+    if not callable(fn):
+        raise ExerciseFailed(name, "error", f"expected your function, but got {type(fn).__name__} ({fn!r})")
     if channel.trusted_grading():
         channel.request(name, (fn,), hidden)
         return
@@ -81,8 +83,6 @@ def _run_check(name: str, fn, hidden: bool, seed) -> str:
     """Run the check's cases drawn from ``seed``; the passing line, or :class:`ExerciseFailed`."""
     __tracebackhide__ = True
     exercise = EXERCISES[name]
-    if not callable(fn):
-        raise ExerciseFailed(name, "error", f"expected your function, but got {type(fn).__name__} ({fn!r})")
     rng = np.random.default_rng(seed)
     cases = exercise.cases(rng, hidden)
     if isinstance(fn, channel.RemoteFunction):  # every case in one trip to the learner's kernel
