@@ -66,7 +66,12 @@ def _scores(api, assignment, student):
 @pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_release_autograde_and_validate_round_trip(assignment, course_copy):
-    api = course.nbgrader_api(course_copy)
+    from traitlets.config import Config
+
+    # Kernels on Unix sockets: over TCP, a port jupyter_client found free can be taken by a kernel of a
+    # parallel test before this one binds it ("Address already in use"), and nbgrader does not retry.
+    sockets = Config({"KernelManager": {"transport": "ipc", "ip": str(course_copy / "kernel")}})
+    api = course.nbgrader_api(course_copy, sockets)
 
     result = api.generate_assignment(assignment, force=True)
     assert result["success"], result.get("error")
