@@ -10,12 +10,14 @@ then never sees two writers, and workers on other machines need no shared disk.
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import tempfile
 import warnings
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from .. import course
+from .files import write_tree
 
 
 def _generate_config(root: Path, scratch: Path, db_url: str):
@@ -63,6 +65,55 @@ def template(root, assignment: str) -> tuple[bytes, dict]:
 
 def db_url(output: Path) -> str:
     return f"sqlite:///{Path(output).resolve() / 'gradebook.db'}"
+
+
+BACKUPS_KEPT = 20
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class DamagedGradebook(RuntimeError):
+    """The class gradebook is not a readable SQLite database: nothing is graded into it."""
+
+
+def back_up(output: Path) -> Path | None:
+    """Copy ``OUTPUT/gradebook.db`` to ``OUTPUT/backups/gradebook-<UTC time>.db`` (SQLite's online
+    backup, so a consistent copy) and keep the newest :data:`BACKUPS_KEPT`; ``None`` when there is
+    no gradebook yet. A file that is not an intact SQLite database raises :class:`DamagedGradebook`
+    naming the newest backup, and is left as it is."""
+    path = Path(output) / "gradebook.db"
+    if not path.exists() and not path.is_symlink():
+        return None
+    folder = Path(output) / "backups"
+    earlier = sorted(folder.glob("gradebook-*.db"))
+    restore = (f"; the newest backup is {earlier[-1]}: copy it over {path} to go on" if earlier
+               else f"; there is no backup of it in {folder}")
+    if path.is_symlink() or not path.is_file():
+        raise DamagedGradebook(f"{path} is not a regular file{restore}")
+    with open(path, "rb") as handle:
+        header = handle.read(len(_SQLITE_HEADER))
+    if header != _SQLITE_HEADER:
+        raise DamagedGradebook(f"{path} is not an SQLite database (it starts with {header[:16]!r}){restore}")
+    folder.mkdir(exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-%f")
+    target = folder / f"gradebook-{stamp}.db"
+    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        check = source.execute("PRAGMA quick_check").fetchone()[0]
+        if check != "ok":
+            raise DamagedGradebook(f"{path} is damaged (SQLite's quick_check: {check}){restore}")
+        copy = sqlite3.connect(target)
+        try:
+            source.backup(copy)
+        finally:
+            copy.close()
+    except sqlite3.DatabaseError as exc:
+        target.unlink(missing_ok=True)
+        raise DamagedGradebook(f"{path} cannot be read as a gradebook ({exc}){restore}") from None
+    finally:
+        source.close()
+    for old in sorted(folder.glob("gradebook-*.db"))[:-BACKUPS_KEPT]:
+        old.unlink()
+    return target
 
 
 def ensure_assignment(root, assignment: str, output: Path, template_bytes: bytes) -> None:
@@ -138,8 +189,4 @@ def copy_autograded(output: Path, files: dict, student: str, assignment: str) ->
     # graded, and lists it with its score, only when this folder exists.
     target.mkdir(parents=True)
     prefix = f"{student}/{assignment}/"
-    for relative, data in files.items():
-        if relative.startswith(prefix):
-            path = target / relative[len(prefix):]
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+    write_tree(target, {relative[len(prefix):]: data for relative, data in files.items() if relative.startswith(prefix)})

@@ -34,6 +34,7 @@ from nbgrader.utils import is_grade, is_solution
 
 from ..schema import (CELL_OUTCOME_OF_CHECK, STATUSES, CellOutcome, CheckResult, NotebookOutcome, exercise_name,
                       verdicts, worst)
+from .files import TooBig, read_regular_file
 from .execute import CELL_TIMEOUT, KERNEL_DIED, NOT_RUN, OUTPUT_TRUNCATED_NOTE
 
 # Errors that mean a cell's run was cut short: its checks decided nothing, whatever verdicts it holds.
@@ -165,11 +166,20 @@ def _first_not_run(notebook) -> str | None:
     return None
 
 
+MAX_VIOLATIONS_BYTES = 2**20  # the kernel writes this file: what is past the first megabyte is not read
+
+
 def _violations(path: Path) -> list[str]:
-    if not path.is_file():
+    """The refused writes the kernel's fence recorded (the file is the kernel's: read as data, never
+    through a link, at most :data:`MAX_VIOLATIONS_BYTES`)."""
+    try:
+        data = read_regular_file(path, MAX_VIOLATIONS_BYTES)
+    except TooBig:
+        return [f"more refused writes than the report keeps ({MAX_VIOLATIONS_BYTES // 2**20} MB of them)"]
+    except OSError:  # none written, or the file replaced by a link or something else: nothing to read
         return []
     paths = []
-    for line in path.read_text(errors="replace").splitlines():
+    for line in data.decode(errors="replace").splitlines():
         try:
             record = json.loads(line)
             paths.append(f"{record['event']} {record['path']}")
