@@ -211,9 +211,10 @@ def test_reaching_into_the_grader_is_flagged_with_the_line(graded):
 
 def test_writes_outside_the_folder_are_refused_and_reported(graded):
     assert not (graded["base"] / "escape.txt").exists()
-    assert (graded["output"] / "autograded" / "wil" / ASSIGNMENT / "notes.txt").read_text() == "in its own folder: fine"
+    # Writing in its own (working) folder is fine, and stays there: nothing a kernel writes comes back.
+    assert not (graded["output"] / "autograded" / "wil" / ASSIGNMENT / "notes.txt").exists()
     wil = graded["outcomes"]["wil"]
-    assert "escape.txt" in " ".join(wil["reasons"])
+    assert "escape.txt" in " ".join(wil["reasons"]) and "notes.txt" not in " ".join(wil["reasons"])
     # The refused write raised PermissionError in the relu cell, after relu was defined.
     assert wil["score"] == FULL
 
@@ -246,18 +247,22 @@ def test_an_updated_display_is_held_to_the_output_limit(graded):
     assert (graded["output"] / "autograded" / "upd" / ASSIGNMENT / f"{NOTEBOOK}.ipynb").stat().st_size < 2_000_000
 
 
-def test_files_a_submission_writes_come_back_only_within_a_budget(tmp_path, monkeypatch):
+def test_the_submissions_files_come_back_within_a_budget_and_the_kernels_never(tmp_path, monkeypatch):
     from mlpcore.autograde import worker
 
     monkeypatch.setattr(worker, "MAX_AUTOGRADED_BYTES", 100_000)
-    writes = solution_answers(ROOT)["relu"] + "for i in range(3):\n    open(f'junk{i}.bin', 'wb').write(bytes(60_000))\n"
+    writes = solution_answers(ROOT)["relu"] + "open('junk-written.bin', 'wb').write(bytes(60_000))\n"
     write(tmp_path, "ann", solved_with(relu=writes))
+    folder = tmp_path / "ann" / ASSIGNMENT
+    for i in range(2):
+        (folder / f"data{i}.bin").write_bytes(bytes(60_000))
     template, release = gradebook.template(ROOT, ASSIGNMENT)
     job = worker.make_job("ann", ASSIGNMENT, tmp_path / "ann" / ASSIGNMENT, release, {}, template, {})
     result = worker.run_job(job)
     assert result["outcome"]["score"] == FULL
-    junk = [name for name in result["autograded"] if "junk" in name]
-    assert f"ann/{ASSIGNMENT}/{NOTEBOOK}.ipynb" in result["autograded"] and len(junk) == 1  # 60 kB fits, 120 kB not
+    data = [name for name in result["autograded"] if "data" in name]
+    assert f"ann/{ASSIGNMENT}/{NOTEBOOK}.ipynb" in result["autograded"] and len(data) == 1  # 60 kB fits, 120 kB not
+    assert not [name for name in result["autograded"] if "junk-written" in name]
 
 
 def test_a_student_id_with_colon_and_bracket_is_graded(graded):

@@ -24,7 +24,7 @@ TMP_MB = 16
 LINGERER = "4321.5"  # `sleep 4321.5`: a process the submission starts and leaves behind
 
 PROBE = '''
-import json, os, socket, subprocess
+import json, multiprocessing, os, socket, subprocess
 seen = {{}}
 seen["course_root"] = sorted(os.listdir({root!r})) if os.path.isdir({root!r}) else []
 seen["solutions"] = os.path.exists({solutions!r})
@@ -41,11 +41,27 @@ try:
     seen["network"] = "reached the grader's machine"
 except OSError as exc:
     seen["network"] = type(exc).__name__
-# Past the fence (a shell, not Python's open), as far as the private /tmp allows.
-filling = subprocess.run(["dd", "if=/dev/zero", "of=/tmp/filler", "bs=1M", "count={tmp_mb}0"], capture_output=True, text=True)
-seen["tmp_error"] = filling.stderr.splitlines()[0] if filling.returncode else None
-seen["tmp_written_mb"] = os.path.getsize("/tmp/filler") / 2**20
-subprocess.Popen(["sleep", {lingerer!r}], start_new_session=True)
+seen["started"] = {{}}
+for name, start in (("subprocess", lambda: subprocess.Popen(["sleep", {lingerer!r}], start_new_session=True)),
+                    ("fork", os.fork), ("multiprocessing", lambda: multiprocessing.Pool(2)),
+                    ("system", lambda: os.system("sleep {lingerer}") or "exit status 0")):
+    try:
+        seen["started"][name] = repr(start())
+    except Exception as exc:
+        seen["started"][name] = type(exc).__name__
+# Every writable place, filled as far as it goes (1 MB at a time, up to ten times the sandbox's size).
+seen["filled"] = {{}}
+for folder in ("/tmp/kernel", "/dev/shm", os.environ["HOME"], os.getcwd()):
+    written, error = 0, None
+    try:
+        with open(os.path.join(folder, "filler"), "wb") as handle:
+            for _ in range({tmp_mb} * 10):
+                handle.write(b"x" * 2**20)
+                handle.flush()
+                written += 1
+    except OSError as exc:
+        error = exc.strerror
+    seen["filled"][folder] = [written, error]
 print("SANDBOX-SEEN " + json.dumps(seen))
 '''
 
@@ -92,11 +108,12 @@ def sandboxed(tmp_path_factory):
 
 def test_the_student_is_graded_normally_in_the_sandbox(sandboxed):
     outcome = sandboxed["outcome"]
-    assert (outcome["status"], outcome["score"], outcome["sandbox"]) == ("ok", FULL, "bwrap"), outcome["reasons"]
+    assert (outcome["status"], outcome["score"], outcome["sandbox"]) == ("ok", FULL, "bwrap+seccomp"), outcome["reasons"]
     grades = (sandboxed["output"] / "grades.csv").read_text()
-    assert grades.splitlines()[0].endswith(",sandbox") and grades.splitlines()[1].endswith(",bwrap")
+    assert grades.splitlines()[0].endswith(",sandbox") and grades.splitlines()[1].endswith(",bwrap+seccomp")
     report = (sandboxed["output"] / f"report-{ASSIGNMENT}.html").read_text()
-    assert "Every kernel ran in a bubblewrap sandbox" in report
+    assert "Every kernel ran in a bubblewrap sandbox and could start no process" in report
+    assert f"each a tmpfs of {TMP_MB} MB" in report and "none can be started (seccomp)" in report
 
 
 def test_the_kernel_cannot_see_the_course_sources_or_the_grading_folder(sandboxed):
@@ -110,23 +127,52 @@ def test_the_kernel_cannot_see_the_grader_or_reach_the_network(sandboxed):
     seen = sandboxed["seen"]
     assert seen["network"] in ("ConnectionRefusedError", "OSError", "TimeoutError"), seen["network"]
     assert not any("pytest" in line or "mlpcore.autograde.worker" in line for line in seen["processes"]), seen["processes"]
-    assert len(seen["processes"]) <= 5, seen["processes"]  # bwrap's init, the kernel and what the probe ran
+    assert len(seen["processes"]) <= 2, seen["processes"]  # bwrap's init and the kernel
 
 
-def test_the_private_tmp_is_limited_and_nothing_outlives_the_kernel(sandboxed):
-    seen = sandboxed["seen"]
-    assert "No space left on device" in seen["tmp_error"] and seen["tmp_written_mb"] <= TMP_MB, seen
+def test_every_writable_folder_stops_at_its_size(sandboxed):
+    filled = sandboxed["seen"]["filled"]
+    assert len(filled) == 4, filled  # /tmp, /dev/shm, home, the working folder
+    for folder, (written_mb, error) in filled.items():
+        assert error == "No space left on device" and written_mb <= TMP_MB, (folder, written_mb, error)
+
+
+def test_the_kernel_can_start_no_process(sandboxed):
+    started = sandboxed["seen"]["started"]
+    assert started == {"subprocess": "PermissionError", "fork": "PermissionError",
+                       "multiprocessing": "PermissionError", "system": "32512"}, started  # 32512: sh never ran
     assert _lingering() == [], "a process the submission started outlived its sandbox"
 
 
 def test_bwrap_that_cannot_run_is_a_clear_error_or_a_declared_fallback(monkeypatch):
     monkeypatch.setattr(sandbox, "bwrap_problem", lambda: "bwrap is not installed (install bubblewrap)")
+    monkeypatch.setattr(sandbox, "process_blocking_problem", lambda: None)
     with pytest.raises(RuntimeError, match=r"--sandbox bwrap: bwrap is not installed .* or grade with --sandbox none"):
         sandbox.resolve("bwrap")
-    assert sandbox.resolve("auto") == "none" and sandbox.resolve("none") == "none"
-    assert sandbox.describe("none").startswith("NOT SANDBOXED") and "not installed" in sandbox.describe("none")
+    assert sandbox.resolve("auto") == "seccomp" and sandbox.resolve("none") == "seccomp"
+    assert sandbox.describe("seccomp").startswith("NOT SANDBOXED") and "not installed" in sandbox.describe("seccomp")
     with pytest.raises(ValueError, match="--sandbox should be one of auto, bwrap, none, got 'docker'"):
         sandbox.resolve("docker")
+
+
+def test_a_lost_process_filter_is_never_reported_as_the_full_sandbox(monkeypatch):
+    monkeypatch.setattr(sandbox, "bwrap_problem", lambda: None)
+    monkeypatch.setattr(sandbox, "process_blocking_problem", lambda: "the seccomp filter cannot be installed (no libseccomp)")
+    with pytest.raises(RuntimeError, match=r"--sandbox bwrap: the seccomp filter cannot be installed"):
+        sandbox.resolve("bwrap")
+    assert sandbox.resolve("auto") == "bwrap" and sandbox.resolve("none") == "none"
+    settings = {"memory_mb": 100, "notebook_timeout": 10, "max_file_mb": 1, "tmp_mb": 8}
+    line = sandbox.describe("bwrap", settings)
+    assert line.startswith("NOT FULLY SANDBOXED") and "no libseccomp" in line and "processes: NOT blocked" in line
+    assert "processes: NOT blocked" in " ".join(sandbox.limits("none", settings))
+    assert "disk: NOT limited" in " ".join(sandbox.limits("none", settings))
+
+
+def test_the_process_filter_works_here_or_says_why():
+    problem = sandbox.process_blocking_problem()
+    if problem is not None:
+        pytest.skip(problem)
+    assert sandbox.resolve("none") == "seccomp"
 
 
 def test_the_sandbox_binds_only_the_environment_and_the_package():

@@ -53,13 +53,17 @@ def _grading_options(parser) -> None:
                         metavar="S", help="time limit per cell; a cell over it is interrupted (default: %(default)s)")
     parser.add_argument("--memory", type=_positive(int), default=worker.DEFAULT_SETTINGS["memory_mb"], metavar="MB",
                         help="memory limit per kernel in MB (default: %(default)s)")
+    parser.add_argument("--disk", type=_positive(int), default=worker.DEFAULT_SETTINGS["tmp_mb"], metavar="MB",
+                        help="in bubblewrap, the size of each of a kernel's writable folders (/tmp, /dev/shm, home, "
+                             "working folder), in MB of memory (default: %(default)s)")
     parser.add_argument("--kernel-start-timeout", type=_positive(int),
                         default=worker.DEFAULT_SETTINGS["kernel_startup_timeout"], metavar="S",
                         help="seconds a kernel has to start; a submission whose kernel did not start is graded "
                              f"again, up to {worker.GRADER_RETRIES} times, with twice as long each time (default: %(default)s)")
     parser.add_argument("--sandbox", choices=sandbox.CHOICES, default=worker.DEFAULT_SETTINGS["sandbox"],
-                        help="run each kernel in bubblewrap (bwrap), with the file-system fence only (none), or "
-                             "in bubblewrap where it works (auto, the default; the output says which)")
+                        help="run each kernel in bubblewrap and unable to start processes (bwrap: an error where "
+                             "either cannot work), with the file-system fence and the process filter only (none), "
+                             "or with what works here (auto, the default; the output says what was in force)")
     parser.add_argument("--scheduler", metavar="ADDRESS",
                         help="grade on an existing Dask cluster (e.g. tcp://10.0.0.5:8786) instead of this machine")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -67,7 +71,8 @@ def _grading_options(parser) -> None:
 
 def _settings(args) -> dict:
     return {"notebook_timeout": args.timeout, "cell_timeout": min(args.cell_timeout, int(args.timeout)),
-            "memory_mb": args.memory, "kernel_startup_timeout": args.kernel_start_timeout, "sandbox": args.sandbox}
+            "memory_mb": args.memory, "kernel_startup_timeout": args.kernel_start_timeout, "sandbox": args.sandbox,
+            "tmp_mb": args.disk}
 
 
 def run_release(args) -> int:

@@ -12,6 +12,10 @@ slow cell in full, and keeps all output in memory. :class:`SturdyExecute`
   interrupted, and cells left when the time is spent are marked as not run;
 - **megabytes of output**: a cell keeps at most ``max_output_bytes`` of output,
   then one line saying how much was dropped;
+- **a working folder of the kernel's own** (``kernel_cwd``, as ``mlpcore grade`` runs it): the
+  kernel runs there, not in the folder nbgrader writes the graded notebook to, so nothing the kernel
+  leaves (a link in place of the notebook, say) is ever written through by the grader; the
+  notebook's other files are copied to ``kernel_seed`` for the kernel to start from;
 - **test cells judged from outside** (``trusted_checks``, as ``mlpcore grade`` runs
   it): after a test cell, :func:`mlpcore.autograde.trusted.judge_cell` runs its
   checks here, calling the learner's functions in the kernel, and writes the verdict
@@ -24,12 +28,15 @@ reads back to give the submission its status.
 from __future__ import annotations
 
 import os
+import shutil
 import time
 
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from nbformat.notebooknode import NotebookNode
-from traitlets import Bool, Dict, Float, Integer, List
+from pathlib import Path
+
+from traitlets import Bool, Dict, Float, Integer, List, Unicode
 
 from nbgrader.preprocessors import Execute
 from nbgrader.utils import is_grade
@@ -66,6 +73,12 @@ class SturdyExecute(Execute):
     trusted_checks = Bool(
         False, help="Whether test cells are judged here, outside the kernel (see mlpcore.autograde.trusted)."
     ).tag(config=True)
+    kernel_cwd = Unicode(
+        "", help="Where kernels run (empty: the notebook's folder, as in nbgrader). The grader writes nothing there."
+    ).tag(config=True)
+    kernel_seed = Unicode(
+        "", help="A folder that receives the notebook folder's other files (regular files only) for the kernel."
+    ).tag(config=True)
     max_kernel_restarts = Integer(
         3, help="Kernel deaths survived per notebook; after that the remaining cells are not run."
     ).tag(config=True)
@@ -76,6 +89,8 @@ class SturdyExecute(Execute):
         NotebookClient.__init__(self, nb, km)
         self.reset_execution_trackers()
         self._check_assign_resources(resources)
+        if self.kernel_seed:
+            self._seed_kernel_folder()
         self._deadline = time.monotonic() + self.notebook_timeout
         self._cell_deadline = None
         self._calling = False
@@ -152,9 +167,23 @@ class SturdyExecute(Execute):
             raise CallFailed(f"{len(answers)} answers to one call")
         return answers[0]
 
+    def _seed_kernel_folder(self) -> None:
+        """Put the notebook folder's other files (data the notebook reads) into ``kernel_seed``."""
+        from .files import read_folder, write_tree
+
+        seed = Path(self.kernel_seed)
+        if seed.exists():
+            shutil.rmtree(seed)
+        seed.mkdir(parents=True)
+        notebook_folder = self.resources.get("metadata", {}).get("path") or "."
+        write_tree(seed, read_folder(Path(notebook_folder), skip_notebooks=True).files)
+
     def _kernel_start_options(self) -> dict:
         # jupyter_client starts a kernel with the given environment, or this process's when none is given.
-        return {"env": {**os.environ, **self.kernel_env}} if self.kernel_env else {}
+        options = {"env": {**os.environ, **self.kernel_env}} if self.kernel_env else {}
+        if self.kernel_cwd:
+            options["cwd"] = self.kernel_cwd
+        return options
 
     def _cell_timeout(self, cell) -> int:
         deadline = self._deadline if self._cell_deadline is None else min(self._deadline, self._cell_deadline)

@@ -24,6 +24,7 @@ import csv
 import hashlib
 import json
 import os
+import stat
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -32,6 +33,7 @@ from pathlib import Path
 from .. import course
 from ..schema import Status, notebooks_of
 from . import gradebook, sandbox, worker
+from .files import is_read, read_regular_file, walk
 from .outcome import read_saved
 
 NBGRADER_EXPORT = "nbgrader-export.csv"
@@ -52,10 +54,14 @@ def find_students(submissions: Path, assignment: str) -> list[str]:
 
 
 def _hash_tree(digest, folder: Path) -> None:
-    if folder.is_dir():
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    """Every entry under ``folder`` into ``digest``: a regular file by its bytes, anything else (a link, a
+    special file, which the grader never reads) by its name and kind, never followed."""
+    for path, relative, info in walk(folder):
+        digest.update(relative.encode() + b"\0")
+        if is_read(info):
+            digest.update(read_regular_file(path) + b"\0")
+        else:
+            digest.update(f"{stat.S_IFMT(info.st_mode)}:{info.st_nlink}:{info.st_size}:{info.st_mtime_ns}".encode() + b"\0")
 
 
 def fingerprint(submission: Path, assignment_digest: str, settings: dict) -> str:
@@ -188,7 +194,7 @@ def grade_class(root, assignment: str, submissions, output, workers: int | None 
                          f"the assignments are {', '.join(course.assignments(root))}")
     settings = {**worker.DEFAULT_SETTINGS, **(settings or {})}
     if not scheduler:  # on this machine: decided once here (a Dask worker decides for itself)
-        settings["sandbox"] = sandbox.resolve(settings["sandbox"])
+        settings["sandbox_resolved"] = sandbox.resolve(settings["sandbox"])
     students = find_students(submissions, assignment)
     output.mkdir(parents=True, exist_ok=True)
 
@@ -202,6 +208,7 @@ def grade_class(root, assignment: str, submissions, output, workers: int | None 
             if force or _needs_grading(outcome_path(output, assignment, student), prints[student])]
 
     if todo:
+        backup = gradebook.back_up(output)  # before anything is written, or refuses a damaged gradebook
         template, release = gradebook.template(root, assignment)
         gradebook.ensure_assignment(root, assignment, output, template)
         source_files = {path.relative_to(source).as_posix(): path.read_bytes() for path in sorted(source.rglob("*"))
@@ -213,8 +220,10 @@ def grade_class(root, assignment: str, submissions, output, workers: int | None 
         bar = _Progress(len(todo), progress, f"grading {assignment}")
         bar.note(f"grading {len(todo)} of {len(students)} submissions of {assignment} {where}"
                  + (f" ({len(students) - len(todo)} unchanged since their last grading)" if len(todo) < len(students) else ""))
+        if backup is not None:
+            bar.note(f"the gradebook was backed up to {backup}")
         if not scheduler:
-            bar.note(sandbox.describe(settings["sandbox"]))
+            bar.note(sandbox.describe(settings["sandbox_resolved"], settings))
         started = time.monotonic()
         try:
             for result in _dispatch(list(jobs), workers, scheduler):

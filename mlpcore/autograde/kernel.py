@@ -1,8 +1,21 @@
-"""The kernel that runs a submission: IPython with a memory limit and a fence around the file system.
+"""The kernel that runs a submission: IPython that starts no process, with limits and a fence.
 
-``python -m mlpcore.autograde.kernel -f CONNECTION_FILE`` starts an ordinary
-IPython kernel after three precautions, read from the environment that the
-grading kernel spec sets:
+``python -P -s -m mlpcore.autograde.kernel -f CONNECTION_FILE`` starts an ordinary
+IPython kernel after these precautions, read from the environment that the
+grading kernel spec sets (``-P -s``: neither the working folder nor the user's site is on
+``sys.path`` at start-up, so no file of the submission can stand in for a module of the grader):
+
+``MLPCORE_KERNEL_NO_PROCESSES``
+    ``1``: a seccomp filter (libseccomp, through ``pyseccomp``) refuses ``fork``, ``vfork``,
+    ``execve`` and every ``clone`` that is not a thread, from the first line on and for every
+    thread: the kernel can start no process, so nothing it runs can escape the guard of the
+    reference (which lives in this process) or the limits below (which are per process). The kernel
+    refuses to start when the filter cannot be installed.
+``MLPCORE_KERNEL_SEED``
+    a read-only folder of the submission's files: copied (regular files only) into the working
+    folder before any of the learner's code runs (in bubblewrap, that folder is a small tmpfs).
+``MLPCORE_KERNEL_CPU_SECONDS``
+    CPU time for the whole kernel, all its threads together (``RLIMIT_CPU``).
 
 ``MLPCORE_KERNEL_MEMORY_MB``
     the address-space limit (``RLIMIT_AS``): an allocation beyond it raises
@@ -28,11 +41,20 @@ import os
 import resource
 import sys
 import urllib.parse
+from pathlib import Path
 
 MEMORY_ENV = "MLPCORE_KERNEL_MEMORY_MB"
 SANDBOX_ENV = "MLPCORE_KERNEL_SANDBOX"
 VIOLATIONS_ENV = "MLPCORE_KERNEL_VIOLATIONS"
 FILE_SIZE_ENV = "MLPCORE_KERNEL_FILE_MB"
+NO_PROCESSES_ENV = "MLPCORE_KERNEL_NO_PROCESSES"
+SEED_ENV = "MLPCORE_KERNEL_SEED"
+CPU_ENV = "MLPCORE_KERNEL_CPU_SECONDS"
+# The start of a grading kernel's command line: isolated from the working folder and the user's site.
+PYTHON_FLAGS = ("-P", "-s")
+# The modules of the grader that a kernel imports before any learner code, from the installed package:
+# later a learner's file of the same name in the working folder cannot replace them.
+TRUSTED_MODULES = ("mlpcore", "mlpcore.guard", "mlpcore.grading", "mlpcore.grading.channel")
 
 # Audit events that change the file system: for each, (position of a path, position of the
 # descriptor of the folder it is relative to, or None). A path may also be an open descriptor.
@@ -170,6 +192,28 @@ def _guard_unaudited_calls(refuse_outside) -> None:
             setattr(os, name, replacement)
 
 
+_CLONE_THREAD = 0x00010000  # linux/sched.h: a new thread of this process, not a new process
+
+
+def block_processes() -> None:
+    """From now on, this process and all its threads can start no other process: ``fork``, ``vfork``,
+    ``execve``/``execveat`` and a ``clone`` without ``CLONE_THREAD`` fail with ``EPERM``; ``clone3``
+    (whose flags a filter cannot read) fails with ``ENOSYS``, on which the C library creates threads
+    with ``clone``. A seccomp filter cannot be removed, by this process or by anything after it.
+    Raises ``OSError`` (or ``ImportError`` without libseccomp) when the filter cannot be installed."""
+    import errno
+
+    import pyseccomp as seccomp
+
+    rules = seccomp.SyscallFilter(seccomp.ALLOW)
+    rules.set_attr(seccomp.Attr.CTL_TSYNC, 1)  # every thread, those already started included
+    for call in ("fork", "vfork", "execve", "execveat"):
+        rules.add_rule(seccomp.ERRNO(errno.EPERM), call)
+    rules.add_rule(seccomp.ERRNO(errno.EPERM), "clone", seccomp.Arg(0, seccomp.MASKED_EQ, _CLONE_THREAD, 0))
+    rules.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
+    rules.load()
+
+
 def apply_limits() -> None:
     memory_mb = int(os.environ.get(MEMORY_ENV, "0"))
     if memory_mb > 0:
@@ -179,10 +223,36 @@ def apply_limits() -> None:
     file_mb = int(os.environ.get(FILE_SIZE_ENV, "0"))
     if file_mb > 0:
         resource.setrlimit(resource.RLIMIT_FSIZE, (file_mb * 2**20, file_mb * 2**20))
+    cpu_seconds = int(os.environ.get(CPU_ENV, "0"))
+    if cpu_seconds > 0:  # SIGXCPU at the soft limit ends the kernel: graded as a kernel that died
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
+
+
+def seed_working_folder(seed: str) -> None:
+    """Copy the submission's files (regular files only, never a link) from ``seed`` into the working folder."""
+    from .files import read_folder, write_tree
+
+    found = read_folder(Path(seed))
+    here = Path.cwd()
+    for relative in list(found.files):
+        if (here / relative).exists():  # a kernel started again after a death keeps what it wrote
+            del found.files[relative]
+    write_tree(here, found.files)
 
 
 def main() -> None:
+    if os.environ.get(NO_PROCESSES_ENV) == "1":
+        try:
+            block_processes()
+        except Exception as exc:  # a kernel asked to start no process never runs without the filter
+            sys.exit(f"mlpcore grading kernel: cannot block process creation here ({type(exc).__name__}: {exc})")
     apply_limits()
+    if os.environ.get(SEED_ENV):
+        seed_working_folder(os.environ[SEED_ENV])
+    # IPython would put the working folder on sys.path before site-packages (a learner's mlpcore/ or
+    # numpy.py would shadow the real ones); after everything installed, a learner's helper.py still imports.
+    sys.argv.append("--IPKernelApp.ignore_cwd=True")
+    sys.path.append(os.getcwd())
     # matplotlib reads MPLBACKEND once, when it is first imported, and ipykernel sets it (to the
     # inline backend, which sends figures to the notebook) only later, in launch_new_instance.
     # Importing matplotlib below without it would leave the kernel on a headless backend: every
@@ -190,6 +260,8 @@ def main() -> None:
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     # Build matplotlib's font cache (if it is missing) before the fence: it lives outside the sandbox.
     import matplotlib.font_manager  # noqa: F401
+    for module in TRUSTED_MODULES:
+        __import__(module)
 
     sandbox = os.environ.get(SANDBOX_ENV)
     if sandbox:

@@ -20,6 +20,7 @@ from collections import Counter
 from pathlib import Path
 
 from ..schema import OUTCOME_WORDS, CellOutcome, Status, notebooks_of, severity
+from .sandbox import FULL
 
 DPI = 110
 MISTAKES_SHOWN = 3  # the most common named mistakes listed per exercise in the HTML table
@@ -293,13 +294,21 @@ def _gradebook_html(results: list[dict]) -> str:
 
 
 def _sandbox_html(results: list[dict]) -> str:
-    """A warning when any submission's kernels ran without the OS sandbox (see sandbox.py)."""
-    unsandboxed = [result["student_id"] for result in results if result.get("sandbox", "none") != "bwrap"]
-    if not unsandboxed:
-        return "<p>Every kernel ran in a bubblewrap sandbox.</p>" if results else ""
-    return (f"<p style='color:#a40000'><strong>Not sandboxed:</strong> {len(unsandboxed)} of {len(results)} submissions "
-            "ran with the file-system fence only (no bubblewrap): "
-            f"{escape(', '.join(unsandboxed[:20]))}{' ...' if len(unsandboxed) > 20 else ''}.</p>")
+    """What the kernels ran in and the limits they were held to; a warning for every submission whose
+    kernels ran without the full sandbox (see sandbox.py)."""
+    if not results:
+        return ""
+    partial = [result for result in results if result.get("sandbox", "none") != FULL]
+    limits = sorted({limit for result in results for limit in result.get("limits", [])})
+    listed = ("<details><summary>Limits per kernel</summary><ul>"
+              + "".join(f"<li>{escape(limit)}</li>" for limit in limits) + "</ul></details>") if limits else ""
+    if not partial:
+        return f"<p>Every kernel ran in a bubblewrap sandbox and could start no process.</p>{listed}"
+    names = [str(result["student_id"]) for result in partial]
+    kinds = ", ".join(sorted({result.get("sandbox") or "none" for result in partial}))
+    return (f"<p style='color:#a40000'><strong>Not fully sandboxed:</strong> {len(partial)} of {len(results)} submissions "
+            f"ran without bubblewrap or without the process filter ({escape(kinds)}): "
+            f"{escape(', '.join(names[:20]))}{' ...' if len(names) > 20 else ''}.</p>{listed}")
 
 
 def report_html(results: list[dict], exercises: list[dict], flagged: list[dict], assignment: str,

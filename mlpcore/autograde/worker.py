@@ -40,7 +40,9 @@ from .. import threads
 from ..grading.channel import TRUSTED_ENV
 from . import outcome as outcomes
 from . import sandbox as os_sandbox
-from .kernel import FILE_SIZE_ENV, MEMORY_ENV, SANDBOX_ENV, VIOLATIONS_ENV
+from .files import FolderContents, folder_size, read_folder, write_tree
+from .kernel import (CPU_ENV, FILE_SIZE_ENV, MEMORY_ENV, NO_PROCESSES_ENV, PYTHON_FLAGS, SANDBOX_ENV, SEED_ENV,
+                     VIOLATIONS_ENV)
 
 KERNEL_NAME = "mlpcore-grading"
 DONE = "mlpcore-grading-done"  # the line a grading process prints after each job
@@ -63,7 +65,8 @@ DEFAULT_SETTINGS = {
 GRADER_RETRIES = 2
 # Submissions bigger than this are not copied: a notebook folder is kilobytes to a few megabytes.
 MAX_SUBMISSION_BYTES = 50 * 2**20
-# What comes back from a job's autograded folder besides its notebooks: a submission may write gigabytes.
+# What comes back from a job's autograded folder besides its notebooks (nbgrader's copy of the submission's
+# other files; what the kernel writes stays in its own folder and never comes back).
 MAX_AUTOGRADED_BYTES = 2 * MAX_SUBMISSION_BYTES
 # Fewer malloc arenas: many short-lived kernels at once, each with a few threads.
 MALLOC_ARENAS = {"MALLOC_ARENA_MAX": "2"}
@@ -76,46 +79,23 @@ def _process_environment() -> dict:
     return {**threads.kernel_environment(), **MALLOC_ARENAS}
 
 
-def _read_tree(folder: Path, skip_notebooks: bool = False, budget: int | None = None) -> dict:
-    """``{relative path: bytes}`` of the files under ``folder``. With ``budget``, every notebook and
-    then the other files, in order, as long as their total stays within it."""
-    files, used = {}, 0
-    if folder.is_dir():
-        for path in sorted(folder.rglob("*"), key=lambda p: (p.suffix != ".ipynb", p)):
-            if not path.is_file() or (skip_notebooks and path.suffix == ".ipynb"):
-                continue
-            size = path.stat().st_size
-            if budget is not None and path.suffix != ".ipynb" and used + size > budget:
-                continue
-            files[path.relative_to(folder).as_posix()] = path.read_bytes()
-            used += size if path.suffix != ".ipynb" else 0
-    return files
-
-
-def _write_tree(folder: Path, files: dict) -> None:
-    for relative, data in files.items():
-        target = folder / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-
-
-def submission_size(folder: Path) -> int:
-    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file()) if folder.is_dir() else 0
-
-
 def make_job(student_id: str, assignment: str, submission: Path, release: dict, source_files: dict,
              template_gradebook: bytes, settings: dict) -> dict:
     """Everything needed to grade one submission, as plain data.
 
     ``release``: ``{notebook name: release notebook bytes}``; ``source_files``: the
-    assignment's other files (data the notebooks read), ``{relative path: bytes}``.
+    assignment's other files (data the notebooks read), ``{relative path: bytes}``. Of the
+    submission, only regular files are read (:mod:`mlpcore.autograde.files`): links and special
+    files are listed under ``refused``, never followed.
     """
-    size = submission_size(submission)
+    size = folder_size(submission)
     too_big = size > MAX_SUBMISSION_BYTES
+    found = FolderContents() if too_big else read_folder(submission, max_bytes=MAX_SUBMISSION_BYTES)
     return {
         "student_id": student_id,
         "assignment": assignment,
-        "files": {} if too_big else _read_tree(submission),
+        "files": found.files,
+        "refused": found.refused,
         "too_big": (f"the submission folder holds {size / 2**20:.1f} MB; nothing over "
                     f"{MAX_SUBMISSION_BYTES / 2**20:g} MB is graded") if too_big else "",
         "release": release,
@@ -151,11 +131,12 @@ def _grade_once(job: dict) -> dict:
     readable = "".join(c if c.isalnum() or c in "-_." else "_" for c in job["student_id"])[:40]
     with tempfile.TemporaryDirectory(prefix=f"mlpcore-grade-{readable}-") as scratch:
         folder = Path(scratch)
-        _write_tree(folder / "submission", job["files"])
-        _write_tree(folder / "release", {f"{name}.ipynb": data for name, data in job["release"].items()})
-        _write_tree(folder / "source", job["source_files"])
+        write_tree(folder / "submission", job["files"])
+        write_tree(folder / "release", {f"{name}.ipynb": data for name, data in job["release"].items()})
+        write_tree(folder / "source", job["source_files"])
         (folder / "template.db").write_bytes(job["gradebook"])
-        meta = {key: job[key] for key in ("student_id", "assignment", "settings", "too_big")}
+        meta = {key: job.get(key, default) for key, default in
+                (("student_id", None), ("assignment", None), ("settings", None), ("too_big", ""), ("refused", []))}
         (folder / "job.json").write_text(json.dumps(meta))
         # The process's own limit: every notebook's time, plus kernel start-ups and nbgrader's bookkeeping.
         limit = job["settings"]["notebook_timeout"] * max(1, len(job["release"])) + 120
@@ -164,9 +145,10 @@ def _grade_once(job: dict) -> dict:
         if failure is None and result_file.is_file():
             result = json.loads(result_file.read_text())
             # Back under the student's real id: "student/02-forward/..." -> "<id>/02-forward/...".
+            graded = read_folder(folder / "course" / "autograded", max_bytes=MAX_AUTOGRADED_BYTES,
+                                 budget_spares_notebooks=True)
             autograded = {f"{job['student_id']}/{relative.split('/', 1)[1]}": data
-                          for relative, data in _read_tree(folder / "course" / "autograded",
-                                                           budget=MAX_AUTOGRADED_BYTES).items()}
+                          for relative, data in graded.files.items()}
         else:
             import nbformat
 
@@ -261,40 +243,57 @@ def stop_grading_processes() -> None:
 
 
 class KernelFolders:
-    """The folders of one job's kernels: where the submission runs, their home, their report of refused
-    writes, and (sandboxed) the folder of their connection files and sockets."""
+    """The folders of one job's kernels, none of them a folder the grader writes its results to.
 
-    def __init__(self, folder: Path, autograded: Path):
-        self.autograded = autograded
+    ``work`` is where the kernels run (in bubblewrap: a tmpfs of their own at that path), ``seed``
+    the submission's other files they start from (read-only to them), ``home`` their home (a tmpfs
+    in bubblewrap), ``violations`` the one file their fence reports refused writes to, and
+    ``runtime`` the folder of their connection files and sockets (sandboxed)."""
+
+    def __init__(self, folder: Path):
+        self.work = folder / "kernel-work"
+        self.seed = folder / "kernel-seed"
         self.home = folder / "kernel-home"
         self.report = folder / "kernel-report"
         self.violations = self.report / "violations.jsonl"
         self.runtime = folder / "kernel-runtime"
-        for path in (self.home / "tmp", self.report, self.runtime):
+        for path in (self.work, self.seed, self.home / "tmp", self.report, self.runtime):
             path.mkdir(parents=True, exist_ok=True)
+        self.violations.touch()
 
 
-def _kernel_spec(folder: Path, kernels: KernelFolders, settings: dict, mode: str) -> None:
-    """A kernel spec for the fenced kernel, in bubblewrap when ``mode`` is ``bwrap``; found through JUPYTER_PATH."""
+def _kernel_spec(folder: Path, kernels: KernelFolders, settings: dict, resolved: str) -> None:
+    """A kernel spec for the fenced kernel (in bubblewrap and unable to start processes, as ``resolved``
+    says: see :func:`mlpcore.autograde.sandbox.label`); found through JUPYTER_PATH."""
     spec_dir = folder / "jupyter" / "kernels" / KERNEL_NAME
     spec_dir.mkdir(parents=True)
-    kernel = [sys.executable, "-m", "mlpcore.autograde.kernel", "-f", "{connection_file}"]
-    writable = [kernels.autograded, kernels.home]
+    kernel = [sys.executable, *PYTHON_FLAGS, "-m", "mlpcore.autograde.kernel", "-f", "{connection_file}"]
+    writable = [kernels.work, kernels.home]
     environment = {"IPYTHONDIR": str(kernels.home / "ipython"), "TMPDIR": str(kernels.home / "tmp")}
-    if mode == os_sandbox.BWRAP:
-        kernel = os_sandbox.bwrap_options(os_sandbox.python_paths(), [*writable, kernels.report, kernels.runtime],
-                                          settings["tmp_mb"]) + kernel
+    environment.update(os_sandbox.environment_home(kernels.home))
+    contained = os_sandbox.contained(resolved)
+    if contained:
+        # Home and working folder are new tmpfs inside: the host's copies stay empty, and the matplotlib
+        # font cache is bound in read-only (building it takes seconds per kernel).
+        fonts = os_sandbox.seed_matplotlib_cache(folder / "kernel-fonts")
+        seeds = [(cached, kernels.home / "matplotlib" / cached.name) for cached in sorted(fonts.glob("*.json"))]
+        kernel = os_sandbox.bwrap_options(
+            os_sandbox.python_paths() + [kernels.seed], [kernels.violations, kernels.runtime], settings["tmp_mb"],
+            private=[kernels.home, kernels.work], seeds=seeds, chdir=kernels.work) + kernel
         writable.append(Path(os_sandbox.PRIVATE_TMP))  # in the sandbox's own /tmp, limited in size
-        environment.update(os_sandbox.environment_home(kernels.home), TMPDIR=os_sandbox.PRIVATE_TMP)
+        environment.update(MPLCONFIGDIR=str(kernels.home / "matplotlib"), TMPDIR=os_sandbox.PRIVATE_TMP)
     spec = {
         "argv": kernel,
         "display_name": "mlpcore grading",
         "language": "python",
         # bwrap does not pass signals on: an interrupt goes to the kernel as a message.
-        "interrupt_mode": "message" if mode == os_sandbox.BWRAP else "signal",
+        "interrupt_mode": "message" if contained else "signal",
         "env": {
             MEMORY_ENV: str(settings["memory_mb"]),
             FILE_SIZE_ENV: str(settings["max_file_mb"]),
+            CPU_ENV: str(os_sandbox.cpu_seconds(settings)),
+            NO_PROCESSES_ENV: "1" if os_sandbox.blocks_processes(resolved) else "0",
+            SEED_ENV: str(kernels.seed),
             SANDBOX_ENV: os.pathsep.join(str(path) for path in writable),
             VIOLATIONS_ENV: str(kernels.violations),
             TRUSTED_ENV: "1",  # check() hands the learner's functions to the grader (see trusted.py)
@@ -306,7 +305,7 @@ def _kernel_spec(folder: Path, kernels: KernelFolders, settings: dict, mode: str
     os.environ["JUPYTER_PATH"] = str(folder / "jupyter")
 
 
-def _nbgrader_config(course: Path, settings: dict, kernels: KernelFolders, mode: str):
+def _nbgrader_config(course: Path, settings: dict, kernels: KernelFolders, resolved: str):
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput, SaveAutoGrades
     from traitlets.config import Config
@@ -329,9 +328,11 @@ def _nbgrader_config(course: Path, settings: dict, kernels: KernelFolders, mode:
     config.SturdyExecute.startup_timeout = int(settings["kernel_startup_timeout"])
     config.SturdyExecute.notebook_timeout = float(settings["notebook_timeout"])
     config.SturdyExecute.max_output_bytes = int(settings["max_output_bytes"])
-    config.SturdyExecute.sandboxed = mode == os_sandbox.BWRAP
+    config.SturdyExecute.sandboxed = os_sandbox.contained(resolved)
     config.SturdyExecute.trusted_checks = True
-    if mode == os_sandbox.BWRAP:
+    config.SturdyExecute.kernel_cwd = str(kernels.work)
+    config.SturdyExecute.kernel_seed = str(kernels.seed)
+    if os_sandbox.contained(resolved):
         # The sandboxed kernel has a network of its own: it reaches the grader through Unix sockets,
         # in a folder bound into the sandbox, next to its connection file.
         config.KernelManager.transport = "ipc"
@@ -360,6 +361,7 @@ def grade_folder(folder: Path) -> dict:
     shutil.copy(folder / "template.db", course / "gradebook.db")
 
     problems = {}
+    refused = job.get("refused") or []
     if job["too_big"]:
         for name in release:
             problems[name] = NotebookProblems()
@@ -385,13 +387,17 @@ def grade_folder(folder: Path) -> dict:
             for reason in find_reaching_code(notebook, release[name]):
                 found.add("suspicious", reason)
             nbformat.write(notebook, submitted / f"{name}.ipynb")
+        if refused and problems:  # a link can only be put there on purpose: to reach what is not the student's
+            shown = "; ".join(refused[:5]) + (f"; and {len(refused) - 5} more" if len(refused) > 5 else "")
+            problems[next(iter(problems))].add("tampered", f"the submission holds what the grader does not read: {shown}")
 
     log = ""
-    mode = os_sandbox.resolve(settings["sandbox"])
-    kernels = KernelFolders(folder, course / "autograded" / SCRATCH_STUDENT / assignment)
+    # The main process decided for the class; a Dask worker decides for itself.
+    resolved = settings.get("sandbox_resolved") or os_sandbox.resolve(settings["sandbox"])
+    kernels = KernelFolders(folder)
     if any(submitted.glob("*.ipynb")):
-        _kernel_spec(folder, kernels, settings, mode)
-        config = _nbgrader_config(course, settings, kernels, mode)
+        _kernel_spec(folder, kernels, settings, resolved)
+        config = _nbgrader_config(course, settings, kernels, resolved)
         api = NbGraderAPI(CourseDirectory(config=config), config=config)
         response = api.autograde(assignment, SCRATCH_STUDENT, force=True, create=True)
         log = response.get("log", "") + response.get("error", "")
@@ -399,7 +405,7 @@ def grade_folder(folder: Path) -> dict:
             return outcomes.unreadable(student, assignment, release, "error",
                                        "nbgrader could not grade it: " + failure_cause(log))
     graded = outcomes.collect(course, SCRATCH_STUDENT, assignment, release, problems, kernels.violations, settings)
-    return {**graded, "student_id": student, "sandbox": mode}
+    return {**graded, "student_id": student, "sandbox": resolved, "limits": os_sandbox.limits(resolved, settings)}
 
 
 # An exception line of a traceback in nbgrader's log: "    RuntimeError: Kernel died before replying ...".
