@@ -56,6 +56,14 @@ c.CsvExportPlugin.to = os.path.join(GRADING, "nbgrader-export.csv")
 # nbgrader release_assignment / fetch_assignment / submit / collect go through this folder.
 c.Exchange.root = EXCHANGE
 
+# Every door grades with mlpcore's pipeline: `nbgrader autograde`, formgrader's Autograde button and
+# `mlpcore grade` (the kernel sandboxed and unable to start processes, the checks judged outside it,
+# the statuses flagged in formgrader); `nbgrader generate_feedback` and formgrader's feedback icon
+# write mlpcore's pages, which never show a hidden test. See mlpcore/autograde/pipeline.py.
+from mlpcore.autograde.pipeline import configure  # noqa: E402
+
+configure(c, grading=GRADING)
+
 # Learners see this in place of each solution.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 # A runaway cell (an infinite loop in a submission) fails after this many seconds.

@@ -276,7 +276,7 @@ FLAGGED = {
 }
 # Hurting others: only inside bubblewrap's process namespace, where these reach nothing but the kernel
 # itself (without it, a kernel running as root could kill the test run).
-if sandbox.resolve("auto") == sandbox.BWRAP:
+if sandbox.contained(sandbox.resolve("auto")):
     FLAGGED["killer"] = ("import os, signal\nos.kill(-1, signal.SIGKILL)  # every process it may signal\n"
                          "os.kill(os.getppid(), signal.SIGKILL)\n\ndef relu(Z):\n    return np.maximum(Z, 0)\n")
 HONEST = {

@@ -366,5 +366,18 @@ def write_feedback(root, output, assignment: str, students: list[str] | None = N
     return written
 
 
+def page_for(root, output, assignment: str, student: str, notebook_name: str, autograded) -> str:
+    """The feedback page of one graded notebook (for nbgrader's feedback doors, see
+    :class:`mlpcore.autograde.pipeline.FeedbackExporter`): from the student's saved outcome, which
+    every grading door writes; a clear error naming ``mlpcore grade`` where there is none."""
+    saved = dict(_load_outcomes(Path(output), assignment, [student])).get(student)
+    if saved is None or notebook_name not in saved.get("notebooks", {}):
+        raise RuntimeError(f"no mlpcore outcome for {student}'s {assignment}/{notebook_name} in {output}: grade it with "
+                           f"`mlpcore grade {assignment}` (or nbgrader autograde, which runs mlpcore's pipeline) first")
+    tests, secret_lines = _CourseNotebooks(Path(root), assignment).get(notebook_name)
+    secret_lines = secret_lines | (hidden_lines([autograded]) - _visible_lines(tests))
+    return feedback_html(student, saved, notebook_name, autograded, tests, secret_lines)
+
+
 def _visible_lines(tests: dict[str, str] | None) -> set[str]:
     return {line.strip() for code in (tests or {}).values() for line in code.splitlines()}

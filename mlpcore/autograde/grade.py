@@ -132,6 +132,10 @@ def write_nbgrader_config(root: Path, submissions: Path, output: Path) -> None:
         f"c.CourseDirectory.db_url = {gradebook.db_url(output)!r}",
         "# nbgrader export writes here, beside (not over) mlpcore's grades.csv.",
         f"c.CsvExportPlugin.to = {NBGRADER_EXPORT!r}",
+        "# nbgrader's autograde and feedback doors run mlpcore's pipeline (mlpcore/autograde/pipeline.py).",
+        "from mlpcore.autograde.pipeline import configure",
+        f"configure(c, grading={str(output.resolve())!r})",
+        f"c.FeedbackExporter.course_root = {str(root.resolve())!r}",
     ]
     (output / "nbgrader_config.py").write_text("\n".join(lines) + "\n")
 
@@ -230,7 +234,8 @@ def grade_class(root, assignment: str, submissions, output, workers: int | None 
                 graded = result["outcome"]
                 graded["fingerprint"] = prints[graded["student_id"]]
                 gradebook.record(output, graded)
-                gradebook.copy_autograded(output, result["autograded"], graded["student_id"], assignment)
+                gradebook.copy_autograded(output, result["autograded"], graded["student_id"], assignment, release,
+                                          graded["reasons"])
                 path = outcome_path(output, assignment, graded["student_id"])
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(json.dumps(graded, indent=1))

@@ -144,8 +144,13 @@ def _name_if_unnamed(student) -> None:
 def record(output: Path, outcome: dict) -> None:
     """Write one outcome's scores into the class's gradebook, as nbgrader's autograde would.
 
-    Manual scores from formgrader are kept; auto scores and auto comments are replaced."""
+    Manual scores from formgrader are kept; auto scores and auto comments are replaced; a notebook
+    whose statuses need the instructor's eye is flagged, with the reasons in a comment (formgrader
+    shows both)."""
     from nbgrader.api import Gradebook
+
+    from ..schema import Status
+    from .pipeline import flag_notebook
 
     assignment, student = outcome["assignment"], outcome["student_id"]
     timestamp = datetime.fromisoformat(outcome["timestamp"]) if outcome.get("timestamp") else None
@@ -164,6 +169,8 @@ def record(output: Path, outcome: dict) -> None:
             texts = outcome["comments"].get(notebook.name, {})
             for comment in notebook.comments:
                 comment.auto_comment = texts.get(comment.name)
+            graded = outcome.get("notebooks", {}).get(notebook.name, {})
+            flag_notebook(notebook, graded.get("problems", {}), Status)
         gradebook.db.commit()
 
 
@@ -180,8 +187,13 @@ def scores_per_cell(url: str, assignment: str) -> dict:
     return scores
 
 
-def copy_autograded(output: Path, files: dict, student: str, assignment: str) -> None:
-    """Replace ``OUTPUT/autograded/<student>/<assignment>`` with a worker's autograded files."""
+def copy_autograded(output: Path, files: dict, student: str, assignment: str, release: dict | None = None,
+                    reasons=()) -> None:
+    """Replace ``OUTPUT/autograded/<student>/<assignment>`` with a worker's autograded files.
+
+    A notebook of ``release`` (``{name: bytes}``) that nothing graded (missing, unreadable) gets the
+    release in its place, opened by a note with ``reasons``: formgrader lists a submission's notebook
+    only where a file is, and shows "(file missing)" otherwise."""
     target = Path(output) / "autograded" / student / assignment
     if target.exists():
         shutil.rmtree(target)
@@ -189,4 +201,19 @@ def copy_autograded(output: Path, files: dict, student: str, assignment: str) ->
     # graded, and lists it with its score, only when this folder exists.
     target.mkdir(parents=True)
     prefix = f"{student}/{assignment}/"
-    write_tree(target, {relative[len(prefix):]: data for relative, data in files.items() if relative.startswith(prefix)})
+    graded = {relative[len(prefix):]: data for relative, data in files.items() if relative.startswith(prefix)}
+    for name, data in (release or {}).items():
+        graded.setdefault(f"{name}.ipynb", _not_graded(data, reasons))
+    write_tree(target, graded)
+
+
+def _not_graded(release: bytes, reasons) -> bytes:
+    """The release notebook, opened by a note saying why the student's own was not graded."""
+    import nbformat
+
+    notebook = nbformat.reads(release.decode("utf-8"), as_version=4)
+    why = "\n".join(f"- {reason}" for reason in reasons) or "- nothing could be read"
+    notebook.cells.insert(0, nbformat.v4.new_markdown_cell(
+        f"**mlpcore grader: this notebook was not graded.** What stands below is the release, not the "
+        f"student's work, which scored 0:\n\n{why}"))
+    return nbformat.writes(notebook).encode("utf-8")

@@ -169,7 +169,7 @@ def _first_not_run(notebook) -> str | None:
 MAX_VIOLATIONS_BYTES = 2**20  # the kernel writes this file: what is past the first megabyte is not read
 
 
-def _violations(path: Path) -> list[str]:
+def read_violations(path: Path) -> list[str]:
     """The refused writes the kernel's fence recorded (the file is the kernel's: read as data, never
     through a link, at most :data:`MAX_VIOLATIONS_BYTES`)."""
     try:
@@ -188,50 +188,92 @@ def _violations(path: Path) -> list[str]:
     return sorted(set(paths))
 
 
-def collect(course: Path, student: str, assignment: str, release: dict, problems: dict,
-            violations_file: Path, settings: dict) -> dict:
-    """The outcome of a graded submission, from the scratch gradebook and autograded notebooks."""
-    import nbformat
+def read_grades(db_url: str, assignment: str, student: str) -> tuple[dict, dict, str | None]:
+    """``(grades, comments, timestamp)`` of a submission in the gradebook at ``db_url``:
+    ``{notebook: {grade_id: {auto_score, max_score, needs_manual_grade}}}``, ``{notebook: {name: auto_comment}}``."""
     from nbgrader.api import Gradebook, MissingEntry
 
     grades, comments, timestamp = {}, {}, None
-    db_url = f"sqlite:///{course / 'gradebook.db'}"
     with Gradebook(db_url) as gradebook:
         try:
             submission = gradebook.find_submission(assignment, student)
         except MissingEntry:
-            submission = None
-        if submission is not None:
-            timestamp = str(submission.timestamp) if submission.timestamp else None
-            for notebook in submission.notebooks:
-                grades[notebook.name] = {grade.name: {"auto_score": grade.auto_score, "max_score": grade.max_score,
-                                                      "needs_manual_grade": grade.needs_manual_grade}
-                                         for grade in notebook.grades}
-                comments[notebook.name] = {comment.name: comment.auto_comment for comment in notebook.comments}
+            return grades, comments, timestamp
+        timestamp = str(submission.timestamp) if submission.timestamp else None
+        for notebook in submission.notebooks:
+            grades[notebook.name] = {grade.name: {"auto_score": grade.auto_score, "max_score": grade.max_score,
+                                                  "needs_manual_grade": grade.needs_manual_grade}
+                                     for grade in notebook.grades}
+            comments[notebook.name] = {comment.name: comment.auto_comment for comment in notebook.comments}
+    return grades, comments, timestamp
 
-    written = _violations(violations_file)
+
+def notebook_problems(graded, metadata: dict, settings: dict):
+    """Everything wrong with one graded notebook: what the pipeline's steps recorded in its metadata
+    (repairs, the kernel's refused writes) and what its cells' verdicts and errors say."""
+    from .submission import NotebookProblems
+
+    found = NotebookProblems()
+    for status, reasons in (metadata.get("problems") or {}).items():
+        for reason in reasons:
+            found.add(status, reason)
+    _cell_problems(graded, settings, found)
+    written = metadata.get("violations") or []
+    if written:
+        found.add("wrote_outside", "refused writes outside its folder: " + "; ".join(written[:5]))
+    return found
+
+
+def _graded_cells(source, scores: dict, graded: bool) -> list[CellOutcome]:
+    """The outcome of each graded cell of ``source`` (the graded notebook, or the release when nothing ran)."""
+    cells = []
+    for cell in source.cells:
+        if not is_grade(cell):
+            continue
+        grade_id = cell.metadata.nbgrader["grade_id"]
+        grade = scores.get(grade_id, {})
+        outcome, message, mistake = cell_outcome(cell) if graded else ("not_graded", "", None)
+        cells.append(CellOutcome(grade_id, exercise_name(grade_id), float(grade.get("auto_score") or 0.0),
+                                 float(grade.get("max_score", cell.metadata.nbgrader.get("points", 0.0))),
+                                 outcome, message[:2000], mistake))
+    return cells
+
+
+def notebook_outcome(graded, db_url: str, assignment: str, student: str, name: str) -> NotebookOutcome:
+    """One graded notebook's outcome, its statuses read from ``metadata.mlpcore`` (the pipeline's)."""
+    from .pipeline import METADATA_KEY
+
+    grades, _, _ = read_grades(db_url, assignment, student)
+    problems = graded.metadata.get(METADATA_KEY, {}).get("problems") or {}
+    return NotebookOutcome(problems, None, _graded_cells(graded, grades.get(name, {}), True))
+
+
+def submission_outcome(db_url: str, student: str, assignment: str, notebooks: dict) -> dict:
+    """A submission's outcome from its notebooks' (``{name: NotebookOutcome json}``) and the gradebook."""
+    grades, comments, timestamp = read_grades(db_url, assignment, student)
+    return _summary(student, assignment, {name: NotebookOutcome.from_json(data) for name, data in notebooks.items()},
+                    grades, comments, timestamp)
+
+
+def collect(course: Path, student: str, assignment: str, release: dict, problems: dict) -> dict:
+    """The outcome of a submission graded in a scratch course: the scratch gradebook's scores, the
+    autograded notebooks' statuses (``metadata.mlpcore``, written by the pipeline) and ``problems``,
+    what the worker found in the submitted folder (``{notebook: NotebookProblems}``)."""
+    import nbformat
+
+    from .pipeline import METADATA_KEY
+
+    grades, comments, timestamp = read_grades(f"sqlite:///{course / 'gradebook.db'}", assignment, student)
     notebooks = {}
     for name, release_notebook in release.items():
         found = problems[name]
         path = course / "autograded" / student / assignment / f"{name}.ipynb"
         graded = nbformat.read(path, as_version=4) if path.is_file() else None
         if graded is not None:
-            _cell_problems(graded, settings, found)
-        if written and graded is not None:
-            found.add("wrote_outside", "refused writes outside its folder: " + "; ".join(written[:5]))
-            written = []  # reported once, with the first notebook that ran
-        scores = grades.get(name, {})
-        source = graded if graded is not None else release_notebook
-        cells = []
-        for cell in source.cells:
-            if not is_grade(cell):
-                continue
-            grade_id = cell.metadata.nbgrader["grade_id"]
-            grade = scores.get(grade_id, {})
-            outcome, message, mistake = cell_outcome(cell) if graded is not None else ("not_graded", "", None)
-            cells.append(CellOutcome(grade_id, exercise_name(grade_id), float(grade.get("auto_score") or 0.0),
-                                     float(grade.get("max_score", cell.metadata.nbgrader.get("points", 0.0))),
-                                     outcome, message[:2000], mistake))
+            for status, reasons in (graded.metadata.get(METADATA_KEY, {}).get("problems") or {}).items():
+                for reason in reasons:
+                    found.add(status, reason)
+        cells = _graded_cells(graded if graded is not None else release_notebook, grades.get(name, {}), graded is not None)
         notebooks[name] = NotebookOutcome(found.problems, found.found_as, cells)
     return _summary(student, assignment, notebooks, grades, comments, timestamp)
 

@@ -44,7 +44,6 @@ from .files import FolderContents, folder_size, read_folder, write_tree
 from .kernel import (CPU_ENV, FILE_SIZE_ENV, MEMORY_ENV, NO_PROCESSES_ENV, PYTHON_FLAGS, SANDBOX_ENV, SEED_ENV,
                      VIOLATIONS_ENV)
 
-KERNEL_NAME = "mlpcore-grading"
 DONE = "mlpcore-grading-done"  # the line a grading process prints after each job
 # The student's name inside a job's scratch course. A real id may not fit there: nbgrader reads
 # paths as glob patterns ("[" breaks them) and the kernel's folder lists are split at ":".
@@ -243,7 +242,7 @@ def stop_grading_processes() -> None:
 
 
 class KernelFolders:
-    """The folders of one job's kernels, none of them a folder the grader writes its results to.
+    """The folders of one notebook's kernels, none of them a folder the grader writes its results to.
 
     ``work`` is where the kernels run (in bubblewrap: a tmpfs of their own at that path), ``seed``
     the submission's other files they start from (read-only to them), ``home`` their home (a tmpfs
@@ -262,11 +261,14 @@ class KernelFolders:
         self.violations.touch()
 
 
-def _kernel_spec(folder: Path, kernels: KernelFolders, settings: dict, resolved: str) -> None:
-    """A kernel spec for the fenced kernel (in bubblewrap and unable to start processes, as ``resolved``
-    says: see :func:`mlpcore.autograde.sandbox.label`); found through JUPYTER_PATH."""
-    spec_dir = folder / "jupyter" / "kernels" / KERNEL_NAME
-    spec_dir.mkdir(parents=True)
+def kernel_spec(folder: Path, kernels: KernelFolders, settings: dict, resolved: str) -> Path:
+    """Write the grading kernel's spec under ``folder``: the fenced kernel, in bubblewrap and unable to
+    start processes as ``resolved`` says (see :func:`mlpcore.autograde.sandbox.label`). Returns the
+    folder of kernel specs to search (``KernelSpecManager(kernel_dirs=[...])``)."""
+    from .pipeline import KERNEL_NAME
+
+    specs = folder / "jupyter" / "kernels"
+    (specs / KERNEL_NAME).mkdir(parents=True)
     kernel = [sys.executable, *PYTHON_FLAGS, "-m", "mlpcore.autograde.kernel", "-f", "{connection_file}"]
     writable = [kernels.work, kernels.home]
     environment = {"IPYTHONDIR": str(kernels.home / "ipython"), "TMPDIR": str(kernels.home / "tmp")}
@@ -301,43 +303,36 @@ def _kernel_spec(folder: Path, kernels: KernelFolders, settings: dict, resolved:
             **_process_environment(),
         },
     }
-    (spec_dir / "kernel.json").write_text(json.dumps(spec))
-    os.environ["JUPYTER_PATH"] = str(folder / "jupyter")
+    (specs / KERNEL_NAME / "kernel.json").write_text(json.dumps(spec))
+    return specs
 
 
-def _nbgrader_config(course: Path, settings: dict, kernels: KernelFolders, resolved: str):
-    from nbconvert.preprocessors import ClearMetadataPreprocessor
-    from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput, SaveAutoGrades
+def _nbgrader_config(course: Path, folder: Path, settings: dict, resolved: str):
+    """nbgrader's configuration for a job's scratch course: mlpcore's pipeline (the same steps as
+    nbgrader's own doors, see :mod:`mlpcore.autograde.pipeline`), with this job's settings."""
     from traitlets.config import Config
 
-    from .execute import SturdyExecute
+    from . import pipeline
 
     config = Config()
     config.CourseDirectory.root = str(course)
     config.CourseDirectory.source_directory = "source"
+    config.CourseDirectory.release_directory = str(folder / "release-course")
     config.CourseDirectory.submitted_directory = "submitted"
     config.CourseDirectory.autograded_directory = "autograded"
     config.CourseDirectory.db_url = f"sqlite:///{course / 'gradebook.db'}"
-    # nbgrader's autograde steps, with the sturdy executor in place of its Execute.
-    config.Autograde.autograde_preprocessors = [
-        SturdyExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
-        AssignLatePenalties, CheckCellMetadata,
-    ]
-    config.SturdyExecute.kernel_name = KERNEL_NAME
-    config.SturdyExecute.timeout = int(settings["cell_timeout"])
-    config.SturdyExecute.startup_timeout = int(settings["kernel_startup_timeout"])
-    config.SturdyExecute.notebook_timeout = float(settings["notebook_timeout"])
-    config.SturdyExecute.max_output_bytes = int(settings["max_output_bytes"])
-    config.SturdyExecute.sandboxed = os_sandbox.contained(resolved)
-    config.SturdyExecute.trusted_checks = True
-    config.SturdyExecute.kernel_cwd = str(kernels.work)
-    config.SturdyExecute.kernel_seed = str(kernels.seed)
-    if os_sandbox.contained(resolved):
-        # The sandboxed kernel has a network of its own: it reaches the grader through Unix sockets,
-        # in a folder bound into the sandbox, next to its connection file.
-        config.KernelManager.transport = "ipc"
-        config.KernelManager.ip = str(kernels.runtime / "kernel")
-        config.KernelManager.connection_file = str(kernels.runtime / "connection.json")
+    config.Autograde.sanitize_preprocessors = pipeline.sanitize_steps()
+    config.Autograde.autograde_preprocessors = pipeline.autograde_steps()
+    execute = config.SandboxedExecute
+    execute.timeout = int(settings["cell_timeout"])
+    execute.startup_timeout = int(settings["kernel_startup_timeout"])
+    execute.notebook_timeout = float(settings["notebook_timeout"])
+    execute.max_output_bytes = int(settings["max_output_bytes"])
+    execute.memory_mb = int(settings["memory_mb"])
+    execute.max_file_mb = int(settings["max_file_mb"])
+    execute.tmp_mb = int(settings["tmp_mb"])
+    execute.sandbox_resolved = resolved
+    execute.scratch = str(folder)
     return config
 
 
@@ -347,12 +342,13 @@ def grade_folder(folder: Path) -> dict:
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
-    from .suspicious import find_reaching_code
-    from .submission import NotebookProblems, locate_notebooks, read_notebook, remove_checker_rebinding, restore_structure
+    from .submission import NotebookProblems, locate_notebooks, read_notebook
 
     job = json.loads((folder / "job.json").read_text())
     student, assignment, settings = job["student_id"], job["assignment"], job["settings"]
     release = {path.stem: nbformat.read(path, as_version=4) for path in sorted((folder / "release").glob("*.ipynb"))}
+    # The release as nbgrader's CourseDirectory lays it out: <release>/<assignment>/<notebook>.ipynb.
+    shutil.copytree(folder / "release", folder / "release-course" / assignment)
     course = folder / "course"
     submitted = course / "submitted" / SCRATCH_STUDENT / assignment
     submitted.mkdir(parents=True)
@@ -382,10 +378,7 @@ def grade_folder(folder: Path) -> dict:
             if notebook is None:
                 found.add("invalid", why)
                 continue
-            notebook = restore_structure(notebook, release[name], found)
-            notebook = remove_checker_rebinding(notebook, release[name], found)
-            for reason in find_reaching_code(notebook, release[name]):
-                found.add("suspicious", reason)
+            # Repairs and the scan are the pipeline's first step (RepairSubmission), as from nbgrader's doors.
             nbformat.write(notebook, submitted / f"{name}.ipynb")
         if refused and problems:  # a link can only be put there on purpose: to reach what is not the student's
             shown = "; ".join(refused[:5]) + (f"; and {len(refused) - 5} more" if len(refused) > 5 else "")
@@ -394,17 +387,15 @@ def grade_folder(folder: Path) -> dict:
     log = ""
     # The main process decided for the class; a Dask worker decides for itself.
     resolved = settings.get("sandbox_resolved") or os_sandbox.resolve(settings["sandbox"])
-    kernels = KernelFolders(folder)
     if any(submitted.glob("*.ipynb")):
-        _kernel_spec(folder, kernels, settings, resolved)
-        config = _nbgrader_config(course, settings, kernels, resolved)
+        config = _nbgrader_config(course, folder, settings, resolved)
         api = NbGraderAPI(CourseDirectory(config=config), config=config)
         response = api.autograde(assignment, SCRATCH_STUDENT, force=True, create=True)
         log = response.get("log", "") + response.get("error", "")
         if not response["success"]:
             return outcomes.unreadable(student, assignment, release, "error",
                                        "nbgrader could not grade it: " + failure_cause(log))
-    graded = outcomes.collect(course, SCRATCH_STUDENT, assignment, release, problems, kernels.violations, settings)
+    graded = outcomes.collect(course, SCRATCH_STUDENT, assignment, release, problems)
     return {**graded, "student_id": student, "sandbox": resolved, "limits": os_sandbox.limits(resolved, settings)}
 
 
