@@ -92,7 +92,9 @@ def sandboxed(tmp_path_factory):
 
 def test_the_student_is_graded_normally_in_the_sandbox(sandboxed):
     outcome = sandboxed["outcome"]
-    assert (outcome["status"], outcome["score"], outcome["sandbox"]) == ("ok", FULL, "bwrap"), outcome["reasons"]
+    # Scored in full; flagged only for the processes the probe itself starts (subprocess).
+    assert (outcome["status"], outcome["score"], outcome["sandbox"]) == ("suspicious", FULL, "bwrap"), outcome["reasons"]
+    assert all("subprocess" in reason for reason in outcome["reasons"]), outcome["reasons"]
     grades = (sandboxed["output"] / "grades.csv").read_text()
     assert grades.splitlines()[0].endswith(",sandbox") and grades.splitlines()[1].endswith(",bwrap")
     report = (sandboxed["output"] / f"report-{ASSIGNMENT}.html").read_text()

@@ -346,7 +346,7 @@ def grade_folder(folder: Path) -> dict:
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
-    from .suspicious import find_reaching_code
+    from .suspicious import find_reaching_code, find_reaching_files
     from .submission import NotebookProblems, locate_notebooks, read_notebook, remove_checker_rebinding, restore_structure
 
     job = json.loads((folder / "job.json").read_text())
@@ -385,6 +385,9 @@ def grade_folder(folder: Path) -> dict:
             for reason in find_reaching_code(notebook, release[name]):
                 found.add("suspicious", reason)
             nbformat.write(notebook, submitted / f"{name}.ipynb")
+        if problems:  # the notebooks import the files beside them (helper.py): each is read like a cell
+            for reason in find_reaching_files(submitted):
+                next(iter(problems.values())).add("suspicious", reason)
 
     log = ""
     mode = os_sandbox.resolve(settings["sandbox"])
