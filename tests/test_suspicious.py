@@ -132,7 +132,8 @@ REACHING_CELLS = {
 # What an honest learner writes around the exercises, which must not be flagged.
 HONEST = [
     "%timeit relu(Z)", "%timeit -n 3 -r 2 relu(Z)", "%%time\nrelu(Z)", "%prun -s cumulative relu(Z)",
-    "%config InlineBackend.figure_format = 'retina'", "import cProfile\ncProfile.run('relu(Z)')", "%matplotlib inline", "%load_ext autoreload\n%autoreload 2", "%whos", "relu?",
+    "%config InlineBackend.figure_format = 'retina'", "import cProfile\ncProfile.run('relu(Z)')",
+    "%matplotlib inline", "%load_ext autoreload\n%autoreload 2", "%whos", "relu?",
     "import time\nstart = time.perf_counter()",
     "import timeit\nseconds = timeit.timeit(lambda: relu(Z), number=10)",
     "from threadpoolctl import threadpool_limits\nwith threadpool_limits(limits=1, user_api='blas'):\n    relu(Z)",
@@ -263,3 +264,10 @@ def test_honest_files_are_not_flagged(tmp_path):
     for bank in ("submission_bank.py", "more_submissions.py", "stated_rules_submissions.py", "gradcheck_submissions.py"):
         (tmp_path / bank).write_text((TESTS / bank).read_text())  # every variant, right or wrong, as a helper
     assert find_reaching_files(tmp_path) == []
+
+
+def test_code_nested_deeper_than_python_parses_neither_crashes_the_scan_nor_passes_a_file(tmp_path):
+    deep = "x" + ".a" * 50_000  # RecursionError in Python's own parser
+    assert find_reaching_code(*_notebook_with(deep, own_cell=True)) == []  # the kernel cannot run it either
+    found = find_reaching_files(_write(tmp_path, {"deep.py": deep}))
+    assert [reason.split(":")[0] for reason in found] == ["deep.py"] and "could not be read" in found[0]

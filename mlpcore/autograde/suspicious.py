@@ -66,7 +66,7 @@ ATTRIBUTES_ON_ANYTHING = {
     "__delattr__": "deletes attributes by name", "__builtins__": "changes Python's built-in names",
     "__self__": "reaches a built-in function's module", "__subclasses__": "searches every class there is",
     "__import__": "imports by name at run time",
-    "user_ns": "reads or changes the notebook's names by name", "user_global_ns": "reads or changes the notebook's names by name",
+    **dict.fromkeys(["user_ns", "user_global_ns"], "reads or changes the notebook's names by name"),
     # Where a module's files are: the way to a copy of mlpcore.
     **dict.fromkeys(["__file__", "__path__", "__spec__", "__loader__", "__cached__"], "finds a module's files"),
     **dict.fromkeys(["meta_path", "path_hooks", "path_importer_cache"], "changes how Python imports"),
@@ -142,7 +142,8 @@ REACHING_TEXT = [
     (re.compile(r"\b(PYTHON(PATH|HOME|STARTUP|USERBASE)|LD_PRELOAD|LD_LIBRARY_PATH)\b"),
      "changes where Python or a new process finds code"),
     (re.compile(r"(site|dist)-packages|mlpcore[/\\]"), "names the files of installed packages"),
-    (re.compile(r"^\S*\.(py[cdiow]?|ipy|pth|so)$"), "names a Python file (to read a copy of mlpcore's source, or to write code to import)"),
+    (re.compile(r"^\S*\.(py[cdiow]?|ipy|pth|so)$"),
+     "names a Python file (to read a copy of mlpcore's source, or to write code to import)"),
 ]
 
 # IPython's magics: those an honest notebook uses, and those whose argument is Python (read here;
@@ -157,7 +158,8 @@ SAFE_EXTENSIONS = {"autoreload"}
 # Magics that run a shell, or another interpreter (IPython's aliases of ls, cp, ... are shell commands).
 SHELL_MAGICS = {"system", "sx", "sc", "!", "bash", "sh", "script", "perl", "ruby", "python", "python2", "python3",
                 "pypy", "pip", "conda", "mamba", "micromamba", "uv", "alias", "rehashx", "killbgscripts", "cat",
-                "cp", "ldir", "lf", "lk", "ll", "ls", "lx", "mkdir", "mv", "rm", "rmdir", "clear", "less", "man", "more"}
+                "cp", "ldir", "lf", "lk", "ll", "ls", "lx", "mkdir", "mv", "rm", "rmdir", "clear", "less", "man",
+                "more"}
 _MAGIC_CALLS = {"run_line_magic": "line", "run_cell_magic": "cell", "magic": "line",
                 "find_line_magic": "find", "find_cell_magic": "find", "find_magic": "find"}
 
@@ -245,7 +247,7 @@ class _Scan(ast.NodeVisitor):
         elif not isinstance(func, ast.Name):
             self.visit(func)
             self.method_call(node)
-        for keyword in node.keywords:
+        for keyword in node.keywords:  # np.load(..., allow_pickle=True)
             if keyword.arg == "allow_pickle" and not (isinstance(keyword.value, ast.Constant) and keyword.value.value is False):
                 self.flag(node, REACHING_MODULES["pickle.load*"])
         self.visit_arguments_of(node)
