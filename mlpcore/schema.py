@@ -158,7 +158,8 @@ STATUSES = {status.name: status for status in (
                        "(that cell scores 0)", serious=True),
     Status("reference_used", "an answer called mlpcore's reference implementation", serious=True),
     Status("suspicious", "the code reaches into the grader (frames, closures, tracing, IPython's hooks, "
-                         "mlpcore's internals): read the line named", serious=True),
+                         "mlpcore's internals, another process or copy of mlpcore), in a cell or a file it "
+                         "brings: read the line named", serious=True),
     Status("wrote_outside", "the code tried to write outside its own folder (refused)", serious=False),
     Status("restructured", "cells were deleted or reordered; graded after restoring the course's cells and order",
            serious=False),

@@ -108,7 +108,9 @@ def sandboxed(tmp_path_factory):
 
 def test_the_student_is_graded_normally_in_the_sandbox(sandboxed):
     outcome = sandboxed["outcome"]
-    assert (outcome["status"], outcome["score"], outcome["sandbox"]) == ("ok", FULL, "bwrap+seccomp"), outcome["reasons"]
+    # Scored in full; flagged only for the processes the probe itself tries to start (refused).
+    assert (outcome["status"], outcome["score"], outcome["sandbox"]) == ("suspicious", FULL, "bwrap+seccomp"), outcome["reasons"]
+    assert all("process" in reason or "shell" in reason for reason in outcome["reasons"]), outcome["reasons"]
     grades = (sandboxed["output"] / "grades.csv").read_text()
     assert grades.splitlines()[0].endswith(",sandbox") and grades.splitlines()[1].endswith(",bwrap+seccomp")
     report = (sandboxed["output"] / f"report-{ASSIGNMENT}.html").read_text()

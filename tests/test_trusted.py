@@ -274,6 +274,10 @@ FLAGGED = {
     "guard": ("import sys\ndef relu(Z):\n    setattr(sys.modules['mlpcore.guard'], '_learner_' + 'depth', 0)\n"
               "    return mlpcore.activations.relu(Z)\n"),
 }
+# The same, from a helper beside the notebook (issue #20: the scan read only the cells).
+FLAGGED["helper"] = "from helper import relu\n"
+BESIDE = {"helper": {"helper.py": 'import mlpcore\n\n\ndef relu(Z):\n    setattr(mlpcore.guard, "_learner" + "_depth", 0)\n'
+                                  "    return mlpcore.activations.relu(Z)\n"}}
 # Hurting others: only inside bubblewrap's process namespace, where these reach nothing but the kernel
 # itself (without it, a kernel running as root could kill the test run).
 if sandbox.contained(sandbox.resolve("auto")):
@@ -295,6 +299,8 @@ def cheaters(tmp_path_factory):
     for student, relu in {**CHEATS, **FLAGGED}.items():
         (base / "in" / student / ASSIGNMENT).mkdir(parents=True)
         nbformat.write(fill(release, {**answers, "relu": relu}), base / "in" / student / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
+        for name, text in BESIDE.get(student, {}).items():
+            (base / "in" / student / ASSIGNMENT / name).write_text(text)
     for student, changes in HONEST.items():
         (base / "in" / student / ASSIGNMENT).mkdir(parents=True)
         nbformat.write(fill(release, {**answers, **changes}), base / "in" / student / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
@@ -324,6 +330,12 @@ def test_a_judge_changed_in_the_kernel_is_reported_as_tampered(cheaters, student
 def test_a_defeated_guard_is_flagged_with_its_line(cheaters):
     outcome = cheaters["guard"]
     assert outcome["status"] == "suspicious" and any("mlpcore.guard" in r for r in outcome["reasons"]), outcome["reasons"]
+
+
+def test_a_helper_file_that_defeats_the_guard_is_flagged_with_its_file_and_line(cheaters):
+    outcome = cheaters["helper"]
+    assert outcome["status"] == "suspicious", (outcome["status"], outcome["reasons"])
+    assert any("helper.py line 5: setattr(mlpcore.guard" in r for r in outcome["reasons"]), outcome["reasons"]
 
 
 def test_the_run_completes_with_a_row_for_everyone(cheaters):

@@ -94,7 +94,7 @@ class RepairSubmission(NbGraderPreprocessor):
         from nbgrader.coursedir import CourseDirectory
 
         from .submission import NotebookProblems, remove_checker_rebinding, restore_structure
-        from .suspicious import find_reaching_code
+        from .suspicious import find_reaching_code, find_reaching_files
 
         name, assignment, student = _names(resources)
         coursedir = CourseDirectory(config=self.config)
@@ -114,6 +114,10 @@ class RepairSubmission(NbGraderPreprocessor):
         nb = remove_checker_rebinding(nb, release, problems)
         for reason in find_reaching_code(nb, release):
             problems.add("suspicious", reason)
+        if name == min(path.stem for path in release_folder.glob("*.ipynb")):
+            # The notebooks import the files beside them (helper.py): each is read like a cell, once.
+            for reason in find_reaching_files(submitted):
+                problems.add("suspicious", reason)
         nb.metadata.pop(METADATA_KEY, None)
         for status, reasons in problems.problems.items():
             for reason in reasons:
