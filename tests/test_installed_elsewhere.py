@@ -80,8 +80,10 @@ def installed_elsewhere(tmp_path_factory):
 def test_the_installed_package_grades_in_bubblewrap(installed_elsewhere):
     with open(installed_elsewhere["output"] / "grades.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
+    # Full marks; flagged only for the probe's own line, which reads where a module lies (mlpcore.__file__).
     assert [(row["student_id"], row["score"], row["status"], row["sandbox"]) for row in rows] == [
-        ("ada", "9.0", "ok", "bwrap+seccomp")], installed_elsewhere["log"]
+        ("ada", "9.0", "suspicious", "bwrap+seccomp")], installed_elsewhere["log"]
+    assert rows[0]["reasons"].count("line 1:") == 1 and "__file__" in rows[0]["reasons"], rows[0]["reasons"]
 
 
 def test_the_kernel_imported_the_installed_package_not_this_checkout(installed_elsewhere):

@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def normalise(requirement: str) -> tuple[str, str]:
-    name, spec = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*(.*)$", requirement).groups()
+    """``(name, version spec)``, without an environment marker (``; sys_platform == 'linux'``)."""
+    name, spec = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*([^;]*)", requirement).groups()
     return re.sub(r"[-_.]+", "-", name).lower(), spec.replace(" ", "")
 
 
@@ -24,6 +25,9 @@ def test_environment_yml_matches_pyproject():
     wanted = {normalise(r) for r in project["dependencies"] + project["optional-dependencies"]["dev"]}
     environment = yaml.safe_load((ROOT / "environment.yml").read_text())
     conda = {normalise(d) for d in environment["dependencies"] if isinstance(d, str)}
+    # What conda-forge does not package comes from PyPI, in the environment's pip section.
+    conda |= {normalise(d) for section in environment["dependencies"] if isinstance(section, dict)
+              for d in section.get("pip", [])}
     conda -= {("python", ">=3.10"), ("pip", "")}
     assert conda == wanted, f"only in environment.yml: {conda - wanted}; only in pyproject.toml: {wanted - conda}"
 

@@ -15,7 +15,8 @@ import sys
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from mlpcore.autograde.outcome import cell_outcome, collect, read_saved
+from mlpcore.autograde.outcome import cell_outcome, collect, notebook_problems, read_saved
+from mlpcore.autograde.pipeline import METADATA_KEY
 from mlpcore.autograde.report import needing_attention, status_badge
 from mlpcore.autograde.submission import NotebookProblems
 from mlpcore.grading import ExerciseFailed
@@ -171,10 +172,12 @@ def graded_submission(tmp_path, monkeypatch, cells) -> dict:
     course, release = tmp_path / "course", new_notebook(cells=cells)
     path = course / "autograded" / "ada" / "02-forward" / "forward.ipynb"
     path.parent.mkdir(parents=True)
-    nbformat.write(new_notebook(cells=cells), path)
+    graded = new_notebook(cells=cells)
+    # What the pipeline's last step (RecordOutcome) reads from the cells and leaves in the notebook.
     settings = {"max_output_bytes": 1e6, "cell_timeout": 10, "memory_mb": 2048}
-    return collect(course, "ada", "02-forward", {"forward": release}, {"forward": NotebookProblems()},
-                   tmp_path / "violations.jsonl", settings)
+    graded.metadata[METADATA_KEY] = {"problems": notebook_problems(graded, {}, settings).problems}
+    nbformat.write(graded, path)
+    return collect(course, "ada", "02-forward", {"forward": release}, {"forward": NotebookProblems()})
 
 
 def test_a_tampered_verdict_makes_the_submission_tampered_and_names_the_cell(tmp_path, monkeypatch):
