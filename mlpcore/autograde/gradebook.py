@@ -133,7 +133,7 @@ def ensure_assignment(root, assignment: str, output: Path, template_bytes: bytes
     define_assignment(root, assignment, db_url(output))
 
 
-def _name_if_unnamed(student) -> None:
+def name_if_unnamed(student) -> None:
     """Formgrader lists students as "last name, first name" and shows "None, None" for a
     student nobody named (every student nbgrader's collect or autograde adds). The id
     stands in as the last name until the instructor gives names in Manage Students."""
@@ -157,7 +157,7 @@ def record(output: Path, outcome: dict) -> None:
     # nbgrader's own update_or_create_submission makes SQLAlchemy warn about autoflush; it is harmless.
     with Gradebook(db_url(output)) as gradebook, warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*not in session.*")
-        _name_if_unnamed(gradebook.update_or_create_student(student))
+        name_if_unnamed(gradebook.update_or_create_student(student))
         submission = gradebook.update_or_create_submission(assignment, student, timestamp=timestamp)
         for notebook in submission.notebooks:
             scores = outcome["grades"].get(notebook.name, {})

@@ -216,6 +216,7 @@ class RecordOutcome(NbGraderPreprocessor):
         from nbgrader.api import Gradebook
 
         from ..schema import Status
+        from .gradebook import name_if_unnamed
         from .outcome import notebook_problems
 
         name, assignment, student = _names(resources)
@@ -224,6 +225,7 @@ class RecordOutcome(NbGraderPreprocessor):
         with Gradebook(resources["nbgrader"]["db_url"]) as gradebook:
             submitted = gradebook.find_submission_notebook(name, assignment, student)
             flag_notebook(submitted, problems.problems, Status)
+            name_if_unnamed(gradebook.find_student(student))  # formgrader's "None, None" otherwise
             gradebook.db.commit()
         if self.grading_folder:
             self._write_outcome(nb, resources)
