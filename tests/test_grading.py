@@ -7,6 +7,8 @@ import mlpcore
 from mlpcore.grading import EXERCISES, ExerciseFailed, check, check_classifier
 from submission_bank import CORRECT, MISTAKES  # first: it loads the other banks
 from stated_rules_submissions import lag_db_mean, lag_relu_on_logits  # noqa: I001
+from more_submissions import CLASSIFIER_CORRECT, CLASSIFIER_MISTAKES
+from mlpcore.grading.project import MIN_ACCURACY
 
 
 def test_every_exercise_has_correct_and_mistaken_submissions():
@@ -165,7 +167,7 @@ def _predict_small_mlp(params, X, relu_on_logits=False):
 @pytest.mark.parametrize("hidden", [False, True])
 def test_a_learners_own_classifier_passes_the_project(hidden, capsys):
     accuracy = check_classifier(_train_small_mlp, _predict_small_mlp, hidden=hidden)
-    assert accuracy >= 0.95
+    assert accuracy >= MIN_ACCURACY
     assert "test accuracy" in capsys.readouterr().out
 
 
@@ -182,7 +184,7 @@ def test_a_wrong_backward_pass_that_trains_well_enough_is_caught_by_loss_and_gra
     def predict(params, X):
         return _predict_small_mlp(params, X, relu_on_logits)
 
-    assert check_classifier(train, predict) >= 0.95  # accuracy alone does not see the mistake
+    assert check_classifier(train, predict) >= MIN_ACCURACY  # accuracy alone does not see the mistake
     with pytest.raises(ExerciseFailed) as failure:
         check("loss_and_grads", loss_and_grads)
     assert failure.value.reason == "wrong"
@@ -190,9 +192,53 @@ def test_a_wrong_backward_pass_that_trains_well_enough_is_caught_by_loss_and_gra
 
 
 def test_a_weak_classifier_fails_the_project_with_its_accuracy():
-    with pytest.raises(ExerciseFailed, match=r"test accuracy \d+\.\d% on 449 held-out digits, below the 95% needed") as failure:
+    with pytest.raises(ExerciseFailed, match=r"test accuracy \d+\.\d% on 449 held-out digits, perturbed \(ink scaled, "
+                       r"pixel noise\), below the 93% needed") as failure:
         check_classifier(lambda X, y, seed: None, lambda params, X: np.zeros(len(X), dtype=int))
     assert failure.value.reason == "wrong"
+
+
+@pytest.mark.parametrize("functions, words", CLASSIFIER_MISTAKES, ids=lambda v: v if isinstance(v, str) else
+                         "+".join(getattr(f, "__name__", "lambda") for f in v))
+@pytest.mark.parametrize("hidden", [False, True])
+def test_a_classifier_that_looks_the_digits_up_fails_the_project(functions, words, hidden):
+    """Issue 20: every labelled digit ships in the package, so a predict that looked each held-out row up in
+    load_digits() scored 100 % on both splits with a train_classifier that learns nothing. The check now
+    measures perturbed digits, which no table holds, and a predict whose labels do not come from params."""
+    with pytest.raises(ExerciseFailed) as failure:
+        check_classifier(*functions, hidden=hidden)
+    assert failure.value.reason == "wrong"
+    assert words in str(failure.value), str(failure.value)
+
+
+@pytest.mark.parametrize("functions", CLASSIFIER_CORRECT, ids=lambda v: "+".join(f.__name__ for f in v))
+def test_a_classifier_that_reads_only_its_training_digits_passes_the_project(functions):
+    assert check_classifier(*functions) >= MIN_ACCURACY
+
+
+def test_a_predict_that_cannot_run_a_network_of_zeros_or_keeps_its_own_class_passes_the_project():
+    """The check sets every number in params to 0 and expects predict's labels to fall: an honest predict
+    may raise on such a network, divide by its zeros, or keep its network in a class of its own."""
+    def standardizing_train(X, y, seed):
+        mean, std = X.mean(axis=0), X.std(axis=0)
+        return {**_train_small_mlp((X - mean) / (std + 1e-8), y, seed), "mean": mean, "std": std}
+
+    def standardizing_predict(params, X):
+        return _predict_small_mlp(params, (X - params["mean"]) / (params["std"] + 1e-8))
+
+    def refusing_predict(params, X):
+        if not np.any(params["W1"]):
+            raise ValueError("this network has not been trained")
+        return _predict_small_mlp(params, X)
+
+    class Network:
+        def __init__(self, params):
+            self.params = params
+
+    assert check_classifier(standardizing_train, standardizing_predict) >= MIN_ACCURACY
+    assert check_classifier(_train_small_mlp, refusing_predict) >= MIN_ACCURACY
+    assert check_classifier(lambda X, y, seed: Network(_train_small_mlp(X, y, seed)),
+                            lambda network, X: _predict_small_mlp(network.params, X)) >= MIN_ACCURACY
 
 
 def test_the_project_reports_wrong_predictions_shape_and_type():

@@ -9,6 +9,7 @@ from jupyter_client.manager import start_new_kernel
 from mlpcore import course
 from mlpcore.autograde import worker
 from mlpcore.cli import build_parser
+from mlpcore.grading import project
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENTS = course.assignments(ROOT)
@@ -26,6 +27,16 @@ def test_the_project_states_the_cell_time_limit_of_graded_runs():
     markdown = "\n".join(cell.source for cell in _notebook("10-project").cells if cell.cell_type == "markdown")
     text = " ".join(markdown.split())
     assert f"time limit, {limit} seconds" in text and "--cell-timeout" in text
+
+
+def test_the_project_states_the_accuracy_and_the_perturbation_of_its_check():
+    """10-project's text gives the accuracy the classifier's check needs and how it perturbs the test digits."""
+    markdown = "\n".join(cell.source for cell in _notebook("10-project").cells if cell.cell_type == "markdown")
+    text = " ".join(markdown.split())
+    assert f"at least {project.MIN_ACCURACY * 100:.0f} %" in text and "95 %" not in text
+    assert f"between {1 - project.INK_SCALE:g} and {1 + project.INK_SCALE:g}" in text
+    assert f"standard deviation {project.INK_NOISE:g}" in text
+    assert project.FAINT_LOST == 0.5 and "faintest ink, 1/16, lost half the time" in text
 
 
 def test_released_notebooks_store_what_jupyterlab_writes_when_the_kernel_connects():

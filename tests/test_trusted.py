@@ -353,6 +353,30 @@ def test_honest_students_in_the_same_run_get_every_point(cheaters, student):
 # ------------------------------------------------------------------ every exercise of the course, through the channel
 
 ASSIGNMENTS = [path.name for path in sorted((ROOT / "solutions").iterdir()) if path.is_dir()]
+# 10-project's classifier cell, answered without learning (issue 20): the network is initialized and never
+# trained, and predict reads every digit from the labelled digits that ship in the package.
+_UNTRAINED = """def train_with_history(X, y, seed, X_val=None, y_val=None):
+    params = init_params([X.shape[1], *HIDDEN_SIZES, N_CLASSES], np.random.default_rng(seed), X.dtype)
+    history = {"loss": [2.3] * EPOCHS, "val_accuracy": [] if X_val is None else [0.1] * EPOCHS}
+    return params, history
+
+
+def train_classifier(X, y, seed):
+    return train_with_history(X, y, seed)[0]
+
+"""
+_SHIPPED = "_shipped_X, _shipped_y = mlpcore.data.load_digits()\n"
+PROJECT_CHEATS = {
+    # A table of the shipped rows: 100 % of the digits as they ship, 10 % of them perturbed.
+    "lookup": _UNTRAINED + _SHIPPED + ("_table = {row.tobytes(): int(label)\n"
+                                       "          for row, label in zip(_shipped_X, _shipped_y)}\n\n\n"
+                                       "def predict(params, X):\n"
+                                       "    return np.array([_table.get(row.tobytes(), 0) for row in X])\n"),
+    # The nearest shipped digit: reads the perturbed digits too, but not from params.
+    "nearest": _UNTRAINED + _SHIPPED + ("\n\ndef predict(params, X):\n"
+                                        "    distances = -2 * X @ _shipped_X.T + (_shipped_X ** 2).sum(axis=1)\n"
+                                        "    return _shipped_y[np.argmin(distances, axis=1)]\n"),
+}
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -360,10 +384,14 @@ def test_every_exercise_is_judged_by_the_grader_full_for_the_solution_zero_untou
     # The worker judges every test cell here: the solution's functions run in the kernel, their outputs
     # (arrays, optimizers' parameters, generators' states, the project's model) cross the channel.
     shutil.copytree(ROOT / "course" / assignment, tmp_path / "in" / "untouched" / assignment)
-    (tmp_path / "in" / "perfect" / assignment).mkdir(parents=True)
+    cheats = PROJECT_CHEATS if assignment == "10-project" else {}
     for released in (ROOT / "course" / assignment).glob("*.ipynb"):
         answers = solution_answers(ROOT, assignment, released.stem)
-        nbformat.write(fill(nbformat.read(released, as_version=4), answers), tmp_path / "in" / "perfect" / assignment / released.name)
+        for student, classifier in {"perfect": None, **cheats}.items():
+            (tmp_path / "in" / student / assignment).mkdir(parents=True, exist_ok=True)
+            own = {"classifier": classifier} if classifier else {}
+            filled = fill(nbformat.read(released, as_version=4), {**answers, **own})
+            nbformat.write(filled, tmp_path / "in" / student / assignment / released.name)
     code = main(["grade", assignment, "--submissions", str(tmp_path / "in"), "--output", str(tmp_path / "out"),
                  "--workers", "2", "--no-progress", "--course-root", str(ROOT)])
     assert code == 0
@@ -375,3 +403,10 @@ def test_every_exercise_is_judged_by_the_grader_full_for_the_solution_zero_untou
     assert untouched["score"] == 0 and untouched["status"] == "ok", untouched["reasons"]
     assert all(cell["outcome"] == "unanswered" for notebook in untouched["notebooks"].values()
                for cell in notebook["cells"]), untouched["notebooks"]
+    for student in cheats:  # beside the perfect student: every point but the classifier's 5
+        outcome = outcomes[student]
+        classifier = next(cell for notebook in outcome["notebooks"].values() for cell in notebook["cells"]
+                          if cell["grade_id"] == "classifier_tests")
+        assert (classifier["outcome"], classifier["score"]) == ("failed", 0), (student, classifier)
+        assert (outcome["status"], outcome["score"]) == ("ok", perfect["max_score"] - classifier["max_score"]), outcome
+

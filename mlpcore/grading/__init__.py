@@ -71,7 +71,7 @@ def verdict(name: str, functions, hidden: bool, seed) -> tuple[CheckResult, list
     project ``(train_classifier, predict)``; in ``mlpcore grade`` they run in the learner's kernel."""
     try:
         if name == PROJECT:
-            line = classifier_verdict(*functions, hidden=hidden)[1]
+            line = classifier_verdict(*functions, hidden=hidden, seed=seed)[1]
         else:
             line = _run_check(name, functions[0], hidden, seed)
     except ExerciseFailed as failure:
