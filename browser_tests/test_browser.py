@@ -124,3 +124,31 @@ def test_the_class_report_shows_its_figure_and_the_student_who_needs_attention(p
     seen = _math_and_figures(page)
     assert seen["images"] and min(seen["images"]) > 600  # the report's figure, at its full width
     assert "Needs attention (1)" in seen["text"] and "fay" in seen["text"]
+
+
+PHONE = {"width": 390, "height": 844}
+FORGOT_BIASES = "the biases are parameters too"  # the mistake bea's count_parameters makes
+
+
+def _phone_layout(page, path) -> dict:
+    """How ``path`` lays out on a phone: the page's scrollable width, where the named mistake's text ends on
+    the right, and each figure's natural and rendered width."""
+    page.set_viewport_size(PHONE)
+    page.goto(path.as_uri())
+    mistake = page.get_by_text(FORGOT_BIASES).first
+    return page.evaluate("""(mistake) => ({
+        scroll_width: document.scrollingElement.scrollWidth, inner_width: window.innerWidth,
+        mistake_right: mistake.getBoundingClientRect().right,
+        figures: Array.from(document.querySelectorAll('img.figure'))
+                      .map(i => [i.naturalWidth, i.getBoundingClientRect().width]),
+    })""", mistake.element_handle())
+
+
+@pytest.mark.parametrize("page_path", ["report-01-matrices.html", "feedback/bea/01-matrices/matrices.html"])
+def test_a_phone_shows_the_named_mistake_without_sideways_scrolling(page, course_copy, page_path):
+    """Does the report, and the feedback page of a student with a mistake, fit a phone 390 px wide: no
+    sideways scrolling of the page, and the likely mistake in view without scrolling a table sideways?"""
+    seen = _phone_layout(page, course_copy / "grading" / page_path)
+    assert seen["scroll_width"] <= seen["inner_width"] + 1, seen
+    assert seen["mistake_right"] <= PHONE["width"], seen
+

@@ -35,7 +35,7 @@ from ..schema import OUTCOME_WORDS, CellOutcome, NotebookOutcome, Status, severi
 from .execute import CELL_TIMEOUT
 from .notebook_html import NOTEBOOK_CSS, highlight_css, notebook_body
 from .outcome import is_test_cell, read_saved
-from .report import escape, fmt, html_page, percent, status_badge
+from .report import cards_table, escape, fmt, html_page, percent, status_badge
 
 HIDDEN_MARKER = "BEGIN HIDDEN TESTS"
 TEST_CODE_NOT_SHOWN = "(test code not shown)"
@@ -269,7 +269,7 @@ def _outcome_badge(outcome: str) -> str:
     return f'<span class="status outcome-{css}">{escape(OUTCOME_WORDS.get(outcome, outcome))}</span>'
 
 
-def _exercise_row(cell: CellOutcome, secret_lines: set[str]) -> str:
+def _exercise_row(cell: CellOutcome, secret_lines: set[str]) -> list[str]:
     details = []
     if cell.mistake:
         details.append(f'<span class="mistake"><strong>Likely mistake:</strong> {escape(cell.mistake)}</span>')
@@ -277,16 +277,17 @@ def _exercise_row(cell: CellOutcome, secret_lines: set[str]) -> str:
     message = clean_output_text(cell.message.strip().rstrip(":"), secret_lines) if cell.message.strip() else None
     if message:
         details.append(f"<pre>{escape(message)}</pre>")
-    return (f"<tr><td>{escape(cell.exercise)}</td>"
-            f'<td class="num">{fmt(cell.score)} / {fmt(cell.max_score)}</td>'
-            f"<td>{_outcome_badge(cell.outcome)}</td><td>{''.join(details)}</td></tr>")
+    return [escape(cell.exercise), f"{fmt(cell.score)} / {fmt(cell.max_score)}", _outcome_badge(cell.outcome),
+            "".join(details)]
 
 
 def _exercises_html(graded: NotebookOutcome, secret_lines: set[str]) -> str:
     if not graded.cells:
         return '<p class="muted">This notebook has no graded exercises.</p>'
-    rows = "".join(_exercise_row(cell, secret_lines) for cell in graded.cells)
-    return f"<table><tr><th>exercise</th><th>points</th><th>result</th><th>details</th></tr>{rows}</table>"
+    rows = [_exercise_row(cell, secret_lines) for cell in graded.cells]
+    # on a phone each exercise is a card: its points and result on one line, the named mistake under them
+    return cards_table(["exercise", "points", "result", "details"], rows, numeric=(1,), inline=(1, 2),
+                       unlabelled=(2, 3))
 
 
 def _notebook_html(notebook, tests, graded: NotebookOutcome, secret_lines: set[str]) -> str:

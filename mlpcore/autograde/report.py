@@ -43,7 +43,23 @@ th { background: #f3f3f3; } td.num { text-align: right; white-space: nowrap; }
 .muted { color: #777; } .small { font-size: 0.88em; }
 pre { background: #f7f7f7; border: 1px solid #e3e3e3; padding: 0.5em 0.7em; overflow-x: auto; white-space: pre-wrap;
       word-wrap: break-word; margin: 0.3em 0; font-size: 0.9em; }
-img.figure { max-width: 100%; border: 1px solid #eee; }
+img.figure { max-width: 100%; height: auto; border: 1px solid #eee; }
+body { overflow-wrap: break-word; }
+/* A phone: the body takes the whole width, and a table of class "cards" turns each row into a card, every cell
+   on a line of its own under its column's name, so that nothing (a named mistake above all) sits off screen. */
+@media (max-width: 600px) {
+  body { margin: 1em auto; padding: 0 0.7em; }
+  table.cards, table.cards tbody, table.cards tr, table.cards td { display: block; }
+  table.cards { border: 0; overflow: visible; }
+  table.cards thead { display: none; }
+  table.cards tr { border: 1px solid #ddd; border-radius: 0.3em; margin: 0 0 0.7em; padding: 0.35em 0.7em; }
+  table.cards td { border: 0; padding: 0.1em 0; text-align: left; white-space: normal; }
+  table.cards td:first-child { font-weight: bold; }
+  table.cards td.inline { display: inline-block; margin-right: 1.2em; }
+  table.cards td:empty { display: none; }
+  table.cards td[data-label]::before { content: attr(data-label) ": "; color: #777; font-size: 0.88em; }
+  table.cards ul { padding-left: 1.2em; margin: 0.2em 0; }
+}
 """
 
 NONE = '<span class="muted">-</span>'  # an empty table cell
@@ -66,6 +82,26 @@ def status_badge(status: str) -> str:
     as a tooltip."""
     row = Status.named(status)
     return f'<span class="status status-{row.style}" title="{escape(row.meaning)}">{escape(status)}</span>'
+
+
+def cards_table(headers: list[str], rows: list[list[str]], numeric=(), inline=(), unlabelled=()) -> str:
+    """A table whose rows become cards on a phone (see ``table.cards`` in :data:`CSS`).
+
+    ``rows`` hold each cell's HTML. The first column is the card's title; every other cell is labelled
+    with its column's header, except the columns in ``unlabelled`` (a cell that names itself). Columns in
+    ``numeric`` are right-aligned on a wide screen; those in ``inline`` share a line in a card.
+    """
+    head = "".join(f"<th>{escape(header)}</th>" for header in headers)
+    body = []
+    for row in rows:
+        cells = []
+        for column, (header, cell) in enumerate(zip(headers, row)):
+            css = " ".join(name for name, columns in (("num", numeric), ("inline", inline)) if column in columns)
+            attributes = (f' class="{css}"' if css else "") + (
+                f' data-label="{escape(header)}"' if column and column not in unlabelled else "")
+            cells.append(f"<td{attributes}>{cell}</td>")
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    return f'<table class="cards"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
 
 def png_img(png: bytes, alt: str, css_class: str = "figure") -> str:
@@ -250,19 +286,16 @@ def _exercises_html(exercises: list[dict]) -> str:
                                for mistake, count in exercise["mistakes"][:MISTAKES_SHOWN])
         if len(exercise["mistakes"]) > MISTAKES_SHOWN:
             mistakes += f"<br><span class=\"muted\">and {len(exercise['mistakes']) - MISTAKES_SHOWN} more</span>"
-        rows.append(
-            f"<tr><td>{escape(exercise['label'])}</td><td class=\"num\">{fmt(exercise['points'])}</td>"
-            f"<td class=\"num\">{100 * exercise['pass_rate']:.0f}% ({exercise['passed']}/{exercise['students']})</td>"
-            f"<td class=\"num\">{exercise['mean_score']:.2f}</td>"
-            f"<td>{mistakes or NONE}</td>"
-            f"<td>{_outcome_counts_html(exercise['outcomes'])}</td></tr>")
-    return ("<table><tr><th>exercise</th><th>points</th><th>passed</th><th>mean score</th>"
-            "<th>most common named mistakes</th><th>other outcomes</th></tr>" + "".join(rows) + "</table>")
+        rows.append([escape(exercise["label"]), fmt(exercise["points"]),
+                     f"{100 * exercise['pass_rate']:.0f}% ({exercise['passed']}/{exercise['students']})",
+                     f"{exercise['mean_score']:.2f}", mistakes or NONE, _outcome_counts_html(exercise["outcomes"])])
+    return cards_table(["exercise", "points", "passed", "mean score", "most common named mistakes", "other outcomes"],
+                       rows, numeric=(1, 2, 3), inline=(1, 2, 3))
 
 
-def _score_cell(result: dict) -> str:
+def _score(result: dict) -> str:
     score, max_score = float(result.get("score") or 0.0), float(result.get("max_score") or 0.0)
-    return f"<td class=\"num\">{fmt(score)} / {fmt(max_score)} ({percent(score, max_score):.0f}%)</td>"
+    return f"{fmt(score)} / {fmt(max_score)} ({percent(score, max_score):.0f}%)"
 
 
 def _attention_html(flagged: list[dict]) -> str:
@@ -271,10 +304,10 @@ def _attention_html(flagged: list[dict]) -> str:
     rows = []
     for result in flagged:
         reasons = "".join(f"<li>{escape(reason)}</li>" for reason in result.get("reasons", []))
-        rows.append(f"<tr><td>{escape(result['student_id'])}</td><td>{status_badge(result['status'])}</td>"
-                    f"{_score_cell(result)}<td><ul class=\"small\">{reasons}</ul></td></tr>")
-    return ("<table><tr><th>student</th><th>status</th><th>score</th><th>reasons</th></tr>"
-            + "".join(rows) + "</table>")
+        rows.append([escape(result["student_id"]), status_badge(result["status"]), _score(result),
+                     f"<ul class=\"small\">{reasons}</ul>"])
+    return cards_table(["student", "status", "score", "reasons"], rows, numeric=(2,), inline=(1, 2),
+                       unlabelled=(1, 3))
 
 
 def _statuses_legend(flagged: list[dict]) -> str:
@@ -287,7 +320,7 @@ def _statuses_legend(flagged: list[dict]) -> str:
 def _gradebook_html(results: list[dict]) -> str:
     if not results:
         return "<p class=\"muted\">No students.</p>"
-    rows = "".join(f"<tr><td>{escape(result['student_id'])}</td>{_score_cell(result)}"
+    rows = "".join(f"<tr><td>{escape(result['student_id'])}</td><td class=\"num\">{_score(result)}</td>"
                    f"<td>{status_badge(result.get('status', 'ok'))}</td></tr>"
                    for result in sorted(results, key=lambda result: str(result["student_id"])))
     return f"<table><tr><th>student</th><th>score</th><th>status</th></tr>{rows}</table>"
