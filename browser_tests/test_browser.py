@@ -152,3 +152,12 @@ def test_a_phone_shows_the_named_mistake_without_sideways_scrolling(page, course
     assert seen["scroll_width"] <= seen["inner_width"] + 1, seen
     assert seen["mistake_right"] <= PHONE["width"], seen
 
+
+def test_the_report_draws_its_figure_for_a_phone(page, course_copy):
+    """Is the report's figure drawn for a phone's width (not the desktop figure shrunk until its text is
+    unreadable)? At most two image pixels per CSS pixel: sharp on a phone's screen, and its fonts, sized
+    for this width (tests/test_report_feedback.py), stay legible."""
+    seen = _phone_layout(page, course_copy / "grading" / "report-01-matrices.html")
+    assert seen["figures"], seen
+    for natural, rendered in seen["figures"]:
+        assert rendered <= PHONE["width"] and natural / rendered <= 2.1, seen
