@@ -141,6 +141,8 @@ def _phone_layout(page, path) -> dict:
         mistake_right: mistake.getBoundingClientRect().right,
         figures: Array.from(document.querySelectorAll('img.figure'))
                       .map(i => [i.naturalWidth, i.getBoundingClientRect().width]),
+        notebook_figures: Array.from(document.querySelectorAll('.notebook img'))
+                               .map(i => [i.naturalWidth, i.getBoundingClientRect().width]),
     })""", mistake.element_handle())
 
 
@@ -161,3 +163,12 @@ def test_the_report_draws_its_figure_for_a_phone(page, course_copy):
     assert seen["figures"], seen
     for natural, rendered in seen["figures"]:
         assert rendered <= PHONE["width"] and natural / rendered <= 2.1, seen
+
+
+def test_a_phone_shows_the_notebooks_figures_at_a_legible_size(page, course_copy):
+    """Are the figures of bea's notebook (649 and 597 px wide) shrunk no more than 1.6 times on a phone, the
+    wider ones scrolling sideways in their own box, while the page itself still never scrolls sideways?"""
+    seen = _phone_layout(page, course_copy / "grading" / "feedback" / "bea" / "01-matrices" / "matrices.html")
+    assert max(natural for natural, _ in seen["notebook_figures"]) > PHONE["width"], seen  # some are wider than a phone
+    assert all(natural / rendered <= 1.6 for natural, rendered in seen["notebook_figures"]), seen
+    assert seen["scroll_width"] <= seen["inner_width"] + 1, seen

@@ -369,6 +369,39 @@ def test_feedback_keeps_the_figures_the_graded_notebook_drew(graded_class):
     assert f'src="data:image/png;base64,{PIXEL_PNG}"' in feedback_page(output, "bob")
 
 
+def png_of_width(width: int) -> str:
+    """A base64 PNG ``width`` pixels wide and one high."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, 1, 8, 0, 0, 0, 0)  # 8-bit grey
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" + b"\x80" * width))
+    return base64.b64encode(png + chunk(b"IEND", b"")).decode()
+
+
+def test_a_wide_figure_keeps_its_size_on_a_phone_and_a_retina_figure_its_width():
+    """Is a figure a phone would shrink more than 1.6 times marked unconfined (on a phone: its own size, in
+    a box that scrolls sideways), a narrower one left to fit, and the width a kernel gave a figure kept,
+    only as a number?"""
+    from mlpcore.autograde.feedback import PHONE_SHRINK_WIDTH, safe_output
+    from mlpcore.autograde.notebook_html import notebook_body
+
+    def shown(png, metadata=None):
+        out = safe_output(new_output("display_data", data={"image/png": png}, metadata=metadata or {}), set())
+        return out, dict(out.metadata["image/png"])
+
+    wide, wide_meta = shown(png_of_width(PHONE_SHRINK_WIDTH + 1))
+    assert wide_meta.get("unconfined") is True
+    assert 'class="unconfined"' in notebook_body(new_notebook(cells=[new_code_cell("plot()", outputs=[wide])]))
+    assert "unconfined" not in shown(png_of_width(PHONE_SHRINK_WIDTH))[1] and "unconfined" not in shown(PIXEL_PNG)[1]
+    # a retina figure: twice the pixels, shown at the width its kernel gave it
+    _, retina = shown(png_of_width(1000), {"image/png": {"width": 500, "height": "1 onload=alert(1)"}})
+    assert retina == {"alt": "a figure drawn by this cell", "width": 500}
+
+
 def test_a_reason_names_the_exercise_a_plain_cell_follows():
     """A cell without a grade_id (a plot that calls tanh) is named by the exercise before it."""
     from mlpcore.autograde.outcome import cell_label

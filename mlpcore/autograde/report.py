@@ -79,6 +79,8 @@ img.figure { max-width: 100%; height: auto; border: 1px solid #eee; }
   table.cards td:empty { display: none; }
   table.cards td[data-label]::before { content: attr(data-label) ": "; color: #777; font-size: 0.88em; }
   table.cards ul { padding-left: 1.2em; margin: 0.2em 0; }
+  /* a font named before "monospace": browsers set the bare generic family 20% smaller */
+  table.cards pre { font-family: ui-monospace, Menlo, Consolas, "DejaVu Sans Mono", monospace; }
 }
 """).substitute(PHONE_FIGURE_SCREEN=PHONE_FIGURE_SCREEN, PHONE_FIGURE_MAX=PHONE_FIGURE_MAX, NARROW_SCREEN=NARROW_SCREEN)
 
