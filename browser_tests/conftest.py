@@ -54,8 +54,9 @@ def page(browser, request):
 
 @pytest.fixture(scope="session")
 def course_copy(tmp_path_factory):
-    """A course root with 01-matrices (as a fresh clone has it) and a class of two graded by mlpcore grade:
-    ada submitted the solution, fay a file that is not a notebook."""
+    """A course root with 01-matrices (as a fresh clone has it) and a class of three graded by mlpcore grade:
+    ada submitted the solution, bea the solution with count_parameters forgetting the biases, fay a file
+    that is not a notebook."""
     import subprocess
 
     root = tmp_path_factory.mktemp("browser") / "course-root"
@@ -72,6 +73,11 @@ def course_copy(tmp_path_factory):
     release = nbformat.read(root / "course" / "01-matrices" / "matrices.ipynb", as_version=4)
     answered = fill(release, solution_answers(root, "01-matrices", "matrices"))  # every answer, as a student writes it
     nbformat.write(answered, submitted / "ada" / "01-matrices" / "matrices.ipynb")
+    (submitted / "bea" / "01-matrices").mkdir(parents=True)
+    forgot_biases = ("def count_parameters(layer_sizes):\n"
+                     "    return sum(a * b for a, b in zip(layer_sizes[:-1], layer_sizes[1:]))\n")
+    nbformat.write(fill(answered, {"count_parameters": forgot_biases}),
+                   submitted / "bea" / "01-matrices" / "matrices.ipynb")
     (submitted / "fay" / "01-matrices").mkdir(parents=True)
     (submitted / "fay" / "01-matrices" / "matrices.ipynb").write_text('{"cells": [')
     graded = subprocess.run([sys.executable, "-m", "mlpcore", "grade", "01-matrices", "--no-progress",

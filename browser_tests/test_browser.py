@@ -124,3 +124,51 @@ def test_the_class_report_shows_its_figure_and_the_student_who_needs_attention(p
     seen = _math_and_figures(page)
     assert seen["images"] and min(seen["images"]) > 600  # the report's figure, at its full width
     assert "Needs attention (1)" in seen["text"] and "fay" in seen["text"]
+
+
+PHONE = {"width": 390, "height": 844}
+FORGOT_BIASES = "the biases are parameters too"  # the mistake bea's count_parameters makes
+
+
+def _phone_layout(page, path) -> dict:
+    """How ``path`` lays out on a phone: the page's scrollable width, where the named mistake's text ends on
+    the right, and each figure's natural and rendered width."""
+    page.set_viewport_size(PHONE)
+    page.goto(path.as_uri())
+    mistake = page.get_by_text(FORGOT_BIASES).first
+    return page.evaluate("""(mistake) => ({
+        scroll_width: document.scrollingElement.scrollWidth, inner_width: window.innerWidth,
+        mistake_right: mistake.getBoundingClientRect().right,
+        figures: Array.from(document.querySelectorAll('img.figure'))
+                      .map(i => [i.naturalWidth, i.getBoundingClientRect().width]),
+        notebook_figures: Array.from(document.querySelectorAll('.notebook img'))
+                               .map(i => [i.naturalWidth, i.getBoundingClientRect().width]),
+    })""", mistake.element_handle())
+
+
+@pytest.mark.parametrize("page_path", ["report-01-matrices.html", "feedback/bea/01-matrices/matrices.html"])
+def test_a_phone_shows_the_named_mistake_without_sideways_scrolling(page, course_copy, page_path):
+    """Does the report, and the feedback page of a student with a mistake, fit a phone 390 px wide: no
+    sideways scrolling of the page, and the likely mistake in view without scrolling a table sideways?"""
+    seen = _phone_layout(page, course_copy / "grading" / page_path)
+    assert seen["scroll_width"] <= seen["inner_width"] + 1, seen
+    assert seen["mistake_right"] <= PHONE["width"], seen
+
+
+def test_the_report_draws_its_figure_for_a_phone(page, course_copy):
+    """Is the report's figure drawn for a phone's width (not the desktop figure shrunk until its text is
+    unreadable)? At most two image pixels per CSS pixel: sharp on a phone's screen, and its fonts, sized
+    for this width (tests/test_report_feedback.py), stay legible."""
+    seen = _phone_layout(page, course_copy / "grading" / "report-01-matrices.html")
+    assert seen["figures"], seen
+    for natural, rendered in seen["figures"]:
+        assert rendered <= PHONE["width"] and natural / rendered <= 2.1, seen
+
+
+def test_a_phone_shows_the_notebooks_figures_at_a_legible_size(page, course_copy):
+    """Are the figures of bea's notebook (649 and 597 px wide) shrunk no more than 1.6 times on a phone, the
+    wider ones scrolling sideways in their own box, while the page itself still never scrolls sideways?"""
+    seen = _phone_layout(page, course_copy / "grading" / "feedback" / "bea" / "01-matrices" / "matrices.html")
+    assert max(natural for natural, _ in seen["notebook_figures"]) > PHONE["width"], seen  # some are wider than a phone
+    assert all(natural / rendered <= 1.6 for natural, rendered in seen["notebook_figures"]), seen
+    assert seen["scroll_width"] <= seen["inner_width"] + 1, seen

@@ -21,7 +21,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from mlpcore.autograde.feedback import write_feedback
-from mlpcore.autograde.report import write_report
+from mlpcore.autograde.report import (PHONE_FIGURE_SCREEN, PHONE_WIDTH, draw_figure, draw_phone_figure,
+                                      exercise_summaries, write_report)
 
 ASSIGNMENT, NOTEBOOK = "02-demo", "demo"
 VISIBLE_TEST = "assert add(1, 2) == 3, 'add: 1 + 2 should be 3'"
@@ -194,6 +195,53 @@ def test_report_writes_figure_and_page_with_pass_rates_and_attention(graded_clas
     assert all(f"<td>{student}</td>" in gradebook for student in ("ann", "bob", "cat", "dan"))
 
 
+def _texts_as_shown(figure, width_px: float) -> list[tuple[str, float, object]]:
+    """``(text, size in CSS px, extent in figure pixels)`` of every visible text of ``figure`` where it is
+    shown ``width_px`` CSS pixels wide."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    figure.draw(renderer)  # lays the figure out (constrained layout) as savefig would
+    px_per_point = width_px / (figure.get_figwidth() * 72)
+    ticks = [(tick, axis) for ax in figure.axes for axis in (ax.xaxis, ax.yaxis) for tick in axis.get_major_ticks()]
+    tick_labels = {id(tick.label1) for tick, _ in ticks}
+    drawn = [text for text in figure.findobj(Text) if id(text) not in tick_labels] + [
+        tick.label1 for tick, axis in ticks  # a tick outside the axis's limits is not drawn
+        if min(axis.get_view_interval()) - 1e-9 <= tick.get_loc() <= max(axis.get_view_interval()) + 1e-9]
+    return [(text.get_text(), text.get_fontsize() * px_per_point, text.get_window_extent(renderer))
+            for text in drawn if text.get_visible() and text.get_text().strip()]
+
+
+def test_report_gives_a_phone_a_figure_whose_text_a_phone_can_read(graded_class):
+    """Does the page show a phone a figure of its own, whose every text is 11 CSS px or more where it is
+    360 px wide, inside the figure and clear of every other text? (The desktop figure, shown 360 px wide,
+    sets its text in 4 px.)"""
+    _, output, outcomes = graded_class
+    exercises = exercise_summaries(outcomes)
+    long_mistake = "exp overflows without the max shift: subtract each row's maximum first " * 3
+    exercises[1]["mistakes"] = [[long_mistake, 2]]  # cut to three lines under its bar
+    exercises.append({**exercises[0], "label": "a-long-notebook-name: count_parameters", "passed": 120,
+                      "students": 120, "pass_rate": 1.0, "mistakes": []})  # the longest name and pass rate
+    figure = draw_phone_figure(outcomes, exercises)
+    shown = _texts_as_shown(figure, PHONE_WIDTH)
+    assert {"add", "mul"} <= {text for text, _, _ in shown}  # each exercise's name on a line of its own
+    mistakes = [" ".join(text.split()) for text, _, _ in shown if text.startswith("most common mistake")]
+    assert len(mistakes) == 2 and MISTAKE in mistakes[0] and mistakes[1].endswith("\u2026")  # wrapped, the long one cut
+    small = [(text, size) for text, size, _ in shown if size < 11]
+    assert not small, small
+    whole = figure.bbox
+    for index, (text, _, box) in enumerate(shown):
+        assert whole.x0 <= box.x0 and box.x1 <= whole.x1 + 1 and whole.y0 <= box.y0 and box.y1 <= whole.y1 + 1, text
+        overlapping = [other for other, _, other_box in shown[index + 1:] if box.overlaps(other_box)]
+        assert not overlapping, (text, overlapping)
+    # the desktop figure, where a phone would shrink it to 360 px, for comparison
+    assert min(size for _, size, _ in _texts_as_shown(draw_figure(outcomes, exercises, ASSIGNMENT), PHONE_WIDTH)) < 5
+
+    page = write_report(outcomes, output, ASSIGNMENT)["html"].read_text(encoding="utf-8")
+    assert f'<source media="(max-width: {PHONE_FIGURE_SCREEN}px)" srcset="data:image/png;base64,' in page
+
+
 def test_report_escapes_student_text(graded_class):
     _, output, outcomes = graded_class
     page = write_report(outcomes, output, ASSIGNMENT)["html"].read_text(encoding="utf-8")
@@ -319,6 +367,39 @@ def test_feedback_keeps_the_figures_the_graded_notebook_drew(graded_class):
     root, output, _ = graded_class
     write_feedback(root, output, ASSIGNMENT, students=["bob"])
     assert f'src="data:image/png;base64,{PIXEL_PNG}"' in feedback_page(output, "bob")
+
+
+def png_of_width(width: int) -> str:
+    """A base64 PNG ``width`` pixels wide and one high."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, 1, 8, 0, 0, 0, 0)  # 8-bit grey
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" + b"\x80" * width))
+    return base64.b64encode(png + chunk(b"IEND", b"")).decode()
+
+
+def test_a_wide_figure_keeps_its_size_on_a_phone_and_a_retina_figure_its_width():
+    """Is a figure a phone would shrink more than 1.6 times marked unconfined (on a phone: its own size, in
+    a box that scrolls sideways), a narrower one left to fit, and the width a kernel gave a figure kept,
+    only as a number?"""
+    from mlpcore.autograde.feedback import PHONE_SHRINK_WIDTH, safe_output
+    from mlpcore.autograde.notebook_html import notebook_body
+
+    def shown(png, metadata=None):
+        out = safe_output(new_output("display_data", data={"image/png": png}, metadata=metadata or {}), set())
+        return out, dict(out.metadata["image/png"])
+
+    wide, wide_meta = shown(png_of_width(PHONE_SHRINK_WIDTH + 1))
+    assert wide_meta.get("unconfined") is True
+    assert 'class="unconfined"' in notebook_body(new_notebook(cells=[new_code_cell("plot()", outputs=[wide])]))
+    assert "unconfined" not in shown(png_of_width(PHONE_SHRINK_WIDTH))[1] and "unconfined" not in shown(PIXEL_PNG)[1]
+    # a retina figure: twice the pixels, shown at the width its kernel gave it
+    _, retina = shown(png_of_width(1000), {"image/png": {"width": 500, "height": "1 onload=alert(1)"}})
+    assert retina == {"alt": "a figure drawn by this cell", "width": 500}
 
 
 def test_a_reason_names_the_exercise_a_plain_cell_follows():

@@ -9,6 +9,7 @@ A page has the summary first: a header (score, status and why) and a table of th
 outcome in words, the named mistake, the checker's message). Then comes every cell of the autograded
 notebook, rendered by nbconvert as the notebook looks (tables, highlighted code, figures, formulas
 typeset as MathML: :mod:`mlpcore.autograde.notebook_html`), each graded cell under a label.
+On a phone each exercise is a card, and a figure too wide to shrink legibly scrolls in its own box.
 
 The autograded notebook holds the hidden tests, and a learner must never see them. So:
 
@@ -35,13 +36,16 @@ from ..schema import OUTCOME_WORDS, CellOutcome, NotebookOutcome, Status, severi
 from .execute import CELL_TIMEOUT
 from .notebook_html import NOTEBOOK_CSS, highlight_css, notebook_body
 from .outcome import is_test_cell, read_saved
-from .report import escape, fmt, html_page, percent, status_badge
+from .report import NARROW_SCREEN, cards_table, escape, fmt, html_page, percent, status_badge
 
 HIDDEN_MARKER = "BEGIN HIDDEN TESTS"
 TEST_CODE_NOT_SHOWN = "(test code not shown)"
 REDACTED_LINE = "[a line of a hidden test was removed here]"
 MAX_OUTPUT_CHARS = 20_000  # per output: the page stays light even when a cell printed a lot
 MIN_HIDDEN_LINE_CHARS = 6  # shorter hidden lines ("pass", ")") reveal nothing and would redact too much
+# A figure wider than this (CSS px) would be shrunk more than 1.6 times on a phone (about 360 px for it):
+# there it keeps its own size and scrolls sideways in its box instead (nbgrader's "unconfined" images).
+PHONE_SHRINK_WIDTH = 576
 
 # A hidden block, from its BEGIN comment to its END comment (or to the end of the cell if it has none).
 _HIDDEN_BLOCK = re.compile(r"^[ \t]*#+[ \t]*BEGIN HIDDEN TESTS.*?(?:^[ \t]*#+[ \t]*END HIDDEN TESTS[^\n]*\n?|\Z)",
@@ -53,6 +57,13 @@ _BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 FEEDBACK_CSS = """
 .attention { background: #fff8e6; border: 1px solid #f0d48a; padding: 0.4em 1em; border-radius: 0.3em; }
 table { display: block; overflow-x: auto; }
+""" + f"""
+/* On a phone a wide figure of the notebook (see PHONE_SHRINK_WIDTH) keeps its own size, so that its text
+   stays as legible as in the notebook, and scrolls sideways in its own box (the page never does). */
+@media (max-width: {NARROW_SCREEN}px) {{
+  .notebook .output_png {{ overflow-x: auto; }}
+  .notebook .output_png img.unconfined {{ max-width: none; }}
+}}
 """
 
 
@@ -145,6 +156,31 @@ def _safe_image(data: dict) -> dict | None:
     return None
 
 
+def _png_width(encoded: str) -> int | None:
+    """The width in pixels that a base64 PNG's header states, None when it has none."""
+    import base64
+
+    head = base64.b64decode(encoded[:32] + "=" * (-len(encoded[:32]) % 4))
+    return int.from_bytes(head[16:20], "big") if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR" else None
+
+
+def _image_metadata(image: dict, metadata) -> dict:
+    """What nbconvert needs to show ``image`` (``{mime: base64}``): an alt text for screen readers, the
+    width and height the kernel gave it (a retina figure is shown at half its pixels), both only as
+    numbers, and ``unconfined`` where it is wider than :data:`PHONE_SHRINK_WIDTH`."""
+    ((mime, encoded),) = image.items()
+    given = metadata.get(mime) if isinstance(metadata, dict) else None
+    shown = {"alt": "a figure drawn by this cell"}
+    for key in ("width", "height"):
+        value = given.get(key) if isinstance(given, dict) else None
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 100_000:
+            shown[key] = int(value)
+    width = shown.get("width") or (_png_width(encoded) if mime == "image/png" else None)
+    if width and width > PHONE_SHRINK_WIDTH:
+        shown["unconfined"] = True
+    return {mime: shown}
+
+
 def _merge_streams(outputs: list) -> list:
     """Consecutive stream outputs of the same stream as one (a cell's print()s arrive in pieces)."""
     merged = []
@@ -180,8 +216,7 @@ def safe_output(out, secret_lines: set[str]):
         data = out.get("data", {})
         image = _safe_image(data)
         if image:
-            alt = {mime: {"alt": "a figure drawn by this cell"} for mime in image}  # for screen readers
-            return new_output("display_data", data=image, metadata=alt)
+            return new_output("display_data", data=image, metadata=_image_metadata(image, out.get("metadata", {})))
         text = clean_output_text(data.get("text/plain", ""), secret_lines)
         return new_output("display_data", data={"text/plain": text}) if text else None
     return None
@@ -269,7 +304,7 @@ def _outcome_badge(outcome: str) -> str:
     return f'<span class="status outcome-{css}">{escape(OUTCOME_WORDS.get(outcome, outcome))}</span>'
 
 
-def _exercise_row(cell: CellOutcome, secret_lines: set[str]) -> str:
+def _exercise_row(cell: CellOutcome, secret_lines: set[str]) -> list[str]:
     details = []
     if cell.mistake:
         details.append(f'<span class="mistake"><strong>Likely mistake:</strong> {escape(cell.mistake)}</span>')
@@ -277,16 +312,17 @@ def _exercise_row(cell: CellOutcome, secret_lines: set[str]) -> str:
     message = clean_output_text(cell.message.strip().rstrip(":"), secret_lines) if cell.message.strip() else None
     if message:
         details.append(f"<pre>{escape(message)}</pre>")
-    return (f"<tr><td>{escape(cell.exercise)}</td>"
-            f'<td class="num">{fmt(cell.score)} / {fmt(cell.max_score)}</td>'
-            f"<td>{_outcome_badge(cell.outcome)}</td><td>{''.join(details)}</td></tr>")
+    return [escape(cell.exercise), f"{fmt(cell.score)} / {fmt(cell.max_score)}", _outcome_badge(cell.outcome),
+            "".join(details)]
 
 
 def _exercises_html(graded: NotebookOutcome, secret_lines: set[str]) -> str:
     if not graded.cells:
         return '<p class="muted">This notebook has no graded exercises.</p>'
-    rows = "".join(_exercise_row(cell, secret_lines) for cell in graded.cells)
-    return f"<table><tr><th>exercise</th><th>points</th><th>result</th><th>details</th></tr>{rows}</table>"
+    rows = [_exercise_row(cell, secret_lines) for cell in graded.cells]
+    # on a phone each exercise is a card: its points and result on one line, the named mistake under them
+    return cards_table(["exercise", "points", "result", "details"], rows, numeric=(1,), inline=(1, 2),
+                       unlabelled=(2, 3))
 
 
 def _notebook_html(notebook, tests, graded: NotebookOutcome, secret_lines: set[str]) -> str:

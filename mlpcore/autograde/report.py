@@ -7,7 +7,8 @@
                                    that need attention and the whole gradebook, in one file
 
 The HTML page needs nothing but itself (the figure is embedded, the CSS inline), so it can be
-mailed or archived. Every text that can come from a student (ids, reasons, messages) is escaped.
+mailed or archived. It reads on a phone too: there the page shows a figure drawn for a phone (one
+column, the panels one above the other, :func:`draw_phone_figure`) and each table row is a card. Every text that can come from a student (ids, reasons, messages) is escaped.
 The small HTML helpers here are shared with :mod:`mlpcore.autograde.feedback`.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import base64
 import html
 import statistics
+import string
 from collections import Counter
 from pathlib import Path
 
@@ -26,10 +28,27 @@ DPI = 110
 MISTAKES_SHOWN = 3  # the most common named mistakes listed per exercise in the HTML table
 FIGURE_MISTAKE_CHARS = 70  # a longer mistake is cut in the figure (the HTML has it whole)
 
+# A phone gets a figure of its own: the desktop one, 1375 px wide, would be shrunk to a quarter and its
+# text to 4 px. The phone's is one column, the panels one above the other, drawn for PHONE_WIDTH CSS
+# pixels (so a point of text is 100/72 px there) at two image pixels per CSS pixel (sharp on a phone).
+PHONE_FIGURE_INCHES = 3.6
+PHONE_DPI = 200
+PHONE_WIDTH = 360  # CSS px at which the phone figure's fonts are designed (72 pt to 100 px)
+NARROW_SCREEN = 700  # CSS px: up to this screen width tables are cards (see CSS)
+PHONE_FIGURE_SCREEN = 900  # CSS px: up to this screen width the page shows the phone figure; the desktop one,
+# narrower than 870 px, would set its text in less than 9 px
+PHONE_FIGURE_MAX = 480  # CSS px: on a wider small screen (a tablet) it grows no larger than this
+PHONE_MISTAKE_CHARS = 42  # a line of a mistake under a bar, at 9 pt
+PHONE_MISTAKE_LINES = 3
+PHONE_ROW_INCHES = 0.2  # in the phone figure, the height of an exercise's name line, and of its bar
+MISTAKE_LINE_ROWS = 0.8  # a line of a mistake (9 pt), in those rows
+EXERCISE_GAP_ROWS = 0.6  # between two exercises
+
 # Shared by the report and the feedback pages: plain, printable, readable without any external file.
-CSS = """
+# ($NAMES are the constants above.)
+CSS = string.Template("""
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2em auto; max-width: 1100px;
-       padding: 0 1em; color: #222; line-height: 1.45; }
+       padding: 0 1em; color: #222; line-height: 1.45; overflow-wrap: break-word; }
 h1 { font-size: 1.6em; margin-bottom: 0.2em; }
 h2 { font-size: 1.25em; margin-top: 1.8em; border-bottom: 1px solid #ddd; }
 table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.93em; }
@@ -43,8 +62,27 @@ th { background: #f3f3f3; } td.num { text-align: right; white-space: nowrap; }
 .muted { color: #777; } .small { font-size: 0.88em; }
 pre { background: #f7f7f7; border: 1px solid #e3e3e3; padding: 0.5em 0.7em; overflow-x: auto; white-space: pre-wrap;
       word-wrap: break-word; margin: 0.3em 0; font-size: 0.9em; }
-img.figure { max-width: 100%; border: 1px solid #eee; }
-"""
+img.figure { max-width: 100%; height: auto; border: 1px solid #eee; }
+@media (max-width: ${PHONE_FIGURE_SCREEN}px) { img.figure { width: 100%; max-width: ${PHONE_FIGURE_MAX}px; } }
+/* A phone (or a narrow window): the body takes the whole width, and a table of class "cards" turns each row
+   into a card, each cell on a line of its own after its column's name: nothing (a named mistake above all)
+   sits off screen. */
+@media (max-width: ${NARROW_SCREEN}px) {
+  body { margin: 1em auto; padding: 0 0.7em; }
+  table.cards, table.cards tbody, table.cards tr, table.cards td { display: block; }
+  table.cards { border: 0; overflow: visible; }
+  table.cards thead { display: none; }
+  table.cards tr { border: 1px solid #ddd; border-radius: 0.3em; margin: 0 0 0.7em; padding: 0.35em 0.7em; }
+  table.cards td { border: 0; padding: 0.1em 0; text-align: left; white-space: normal; }
+  table.cards td:first-child { font-weight: bold; }
+  table.cards td.inline { display: inline-block; margin-right: 1.2em; }
+  table.cards td:empty { display: none; }
+  table.cards td[data-label]::before { content: attr(data-label) ": "; color: #777; font-size: 0.88em; }
+  table.cards ul { padding-left: 1.2em; margin: 0.2em 0; }
+  /* a font named before "monospace": browsers set the bare generic family 20% smaller */
+  table.cards pre { font-family: ui-monospace, Menlo, Consolas, "DejaVu Sans Mono", monospace; }
+}
+""").substitute(PHONE_FIGURE_SCREEN=PHONE_FIGURE_SCREEN, PHONE_FIGURE_MAX=PHONE_FIGURE_MAX, NARROW_SCREEN=NARROW_SCREEN)
 
 NONE = '<span class="muted">-</span>'  # an empty table cell
 
@@ -68,8 +106,34 @@ def status_badge(status: str) -> str:
     return f'<span class="status status-{row.style}" title="{escape(row.meaning)}">{escape(status)}</span>'
 
 
-def png_img(png: bytes, alt: str, css_class: str = "figure") -> str:
-    return f'<img class="{css_class}" alt="{escape(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
+def cards_table(headers: list[str], rows: list[list[str]], numeric=(), inline=(), unlabelled=()) -> str:
+    """A table whose rows become cards on a phone (see ``table.cards`` in :data:`CSS`).
+
+    ``rows`` hold each cell's HTML. The first column is the card's title; every other cell is labelled
+    with its column's header, except the columns in ``unlabelled`` (a cell that names itself). Columns in
+    ``numeric`` are right-aligned on a wide screen; those in ``inline`` share a line in a card.
+    """
+    head = "".join(f"<th>{escape(header)}</th>" for header in headers)
+    body = []
+    for row in rows:
+        cells = []
+        for column, (header, cell) in enumerate(zip(headers, row)):
+            css = " ".join(name for name, columns in (("num", numeric), ("inline", inline)) if column in columns)
+            attributes = (f' class="{css}"' if css else "") + (
+                f' data-label="{escape(header)}"' if column and column not in unlabelled else "")
+            cells.append(f"<td{attributes}>{cell}</td>")
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    return f'<table class="cards"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+
+
+def _png_data(png: bytes) -> str:
+    return f"data:image/png;base64,{base64.b64encode(png).decode()}"
+
+
+def figure_html(png: bytes, phone_png: bytes, alt: str) -> str:
+    """The figure ``png``, and on a screen up to :data:`PHONE_FIGURE_SCREEN` px wide ``phone_png`` instead."""
+    return (f'<picture><source media="(max-width: {PHONE_FIGURE_SCREEN}px)" srcset="{_png_data(phone_png)}">'
+            f'<img class="figure" alt="{escape(alt)}" src="{_png_data(png)}"></picture>')
 
 
 def fmt(number: float) -> str:
@@ -148,7 +212,7 @@ def _pass_colour(rate: float):
     return colormaps["RdYlGn"](0.1 + 0.8 * rate)  # the ends of RdYlGn are too dark to read a label on
 
 
-def _plot_scores(ax, results: list[dict]) -> None:
+def _plot_scores(ax, results: list[dict], title_size=None) -> None:
     percents = [percent(float(r.get("score") or 0.0), float(r.get("max_score") or 0.0)) for r in results]
     counts, _, _ = ax.hist(percents, bins=[i * 10 for i in range(11)], color="#4c72b0", edgecolor="white")
     median = statistics.median(percents)
@@ -156,7 +220,7 @@ def _plot_scores(ax, results: list[dict]) -> None:
     ax.set_xlim(0, 100)
     ax.set_ylim(0, max(counts) * 1.2 + 0.3)  # headroom for the legend above the bars
     ax.yaxis.get_major_locator().set_params(integer=True)  # students come in whole numbers
-    ax.set_title(f"Score distribution ({len(results)} student{'s' * (len(results) != 1)})")
+    ax.set_title(f"Score distribution ({len(results)} student{'s' * (len(results) != 1)})", fontsize=title_size)
     ax.set_xlabel("score (% of the maximum)")
     ax.set_ylabel("students")
     ax.legend(loc="upper left", frameon=False)
@@ -190,6 +254,55 @@ def _plot_exercises(ax, exercises: list[dict]) -> None:
     ax.set_axisbelow(True)
 
 
+def _mistake_lines(exercise: dict) -> list[str]:
+    """The exercise's most common mistake in lines that fit under its bar in the phone figure."""
+    import textwrap
+
+    if not exercise["mistakes"]:
+        return []
+    mistake, count = exercise["mistakes"][0]
+    return textwrap.wrap(f"most common mistake ({count}x): {mistake}", PHONE_MISTAKE_CHARS,
+                         max_lines=PHONE_MISTAKE_LINES, placeholder=" \u2026")
+
+
+def _exercise_rows(exercises: list[dict]) -> tuple[list[tuple[float, list[str]]], float]:
+    """``([(top, mistake lines) of each exercise], total height)`` in the phone figure, in rows: a name
+    line and a bar take one row each, a line of a mistake :data:`MISTAKE_LINE_ROWS`, then a gap."""
+    rows, top = [], 0.0
+    for exercise in exercises:
+        lines = _mistake_lines(exercise)
+        rows.append((top, lines))
+        top += 2 + MISTAKE_LINE_ROWS * len(lines) + EXERCISE_GAP_ROWS
+    return rows, top - EXERCISE_GAP_ROWS
+
+
+def _plot_exercises_stacked(ax, exercises: list[dict]) -> None:
+    """Per exercise, one above the other: its name (the whole width is its own), a bar with the pass rate
+    right of it, the most common mistake under it."""
+    rows, height = _exercise_rows(exercises)
+    hardest = min(exercise["pass_rate"] for exercise in exercises)
+    for exercise, (top, lines) in zip(exercises, rows):
+        rate = 100 * exercise["pass_rate"]
+        bold = "bold" if exercise["pass_rate"] == hardest < 1 else "normal"  # the hardest, even in black and white
+        ax.text(0, top + 0.5, exercise["label"], va="center", fontsize=10.5, fontweight=bold)
+        ax.barh(top + 1.4, 100, height=0.8, color="#eeeeee", edgecolor="#bbb")  # the track: everyone passed
+        ax.barh(top + 1.4, rate, height=0.8, color=_pass_colour(exercise["pass_rate"]), edgecolor="#555")
+        ax.text(102, top + 1.4, f"{rate:.0f}% ({exercise['passed']}/{exercise['students']})", va="center",
+                fontsize=9.5)
+        if lines:
+            ax.text(0, top + 2.0, "\n".join(lines), va="top", fontsize=9, style="italic", color="#333",
+                    linespacing=1.2)
+    ax.set_ylim(height + 0.1, -0.1)
+    ax.set_xlim(0, 150)  # room for "100% (120/120)" right of a full bar
+    ax.set_xticks(range(0, 101, 25))
+    ax.tick_params(labelsize=9)
+    ax.set_yticks([])
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    ax.set_xlabel("students who passed (%)", fontsize=9.5)
+    ax.set_title("Who passed each exercise\n(redder = harder; hardest in bold)", fontsize=11)
+
+
 def _nothing_graded(ax, title: str) -> None:
     ax.text(0.5, 0.5, "nothing graded yet", ha="center", va="center", fontsize=12, color="#777")
     ax.set_title(title)
@@ -214,6 +327,38 @@ def draw_figure(results: list[dict], exercises: list[dict], assignment: str):
         _nothing_graded(exercises_ax, "Per exercise: who passed")
     figure.suptitle(f"Class report: {assignment}", fontsize=13, fontweight="bold")
     return figure
+
+
+def draw_phone_figure(results: list[dict], exercises: list[dict]):
+    """The report's figure for a phone: the score histogram above the per-exercise pass rates, each
+    exercise's name and mistake on lines of their own, drawn :data:`PHONE_FIGURE_INCHES` wide with fonts
+    of 9 pt or more (12.5 CSS px or more at :data:`PHONE_WIDTH`)."""
+    from matplotlib.figure import Figure
+
+    # the rows, and about 0.9 in for the title above them and the axis below
+    exercises_height = 0.9 + PHONE_ROW_INCHES * (_exercise_rows(exercises)[1] + 0.2) if exercises else 2.2
+    scores_height = 2.6
+    figure = Figure(figsize=(PHONE_FIGURE_INCHES, scores_height + exercises_height), dpi=PHONE_DPI,
+                    layout="constrained")
+    scores_ax, exercises_ax = figure.subplots(2, 1, height_ratios=[scores_height, exercises_height])
+    if results:
+        _plot_scores(scores_ax, results, title_size=11)
+        scores_ax.tick_params(labelsize=9)
+    else:
+        _nothing_graded(scores_ax, "Score distribution")
+    if exercises:
+        _plot_exercises_stacked(exercises_ax, exercises)
+    else:
+        _nothing_graded(exercises_ax, "Who passed each exercise")
+    return figure
+
+
+def png_bytes(figure, dpi: float) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
 
 
 # ---------------------------------------------------------------------------------------------- HTML
@@ -250,19 +395,16 @@ def _exercises_html(exercises: list[dict]) -> str:
                                for mistake, count in exercise["mistakes"][:MISTAKES_SHOWN])
         if len(exercise["mistakes"]) > MISTAKES_SHOWN:
             mistakes += f"<br><span class=\"muted\">and {len(exercise['mistakes']) - MISTAKES_SHOWN} more</span>"
-        rows.append(
-            f"<tr><td>{escape(exercise['label'])}</td><td class=\"num\">{fmt(exercise['points'])}</td>"
-            f"<td class=\"num\">{100 * exercise['pass_rate']:.0f}% ({exercise['passed']}/{exercise['students']})</td>"
-            f"<td class=\"num\">{exercise['mean_score']:.2f}</td>"
-            f"<td>{mistakes or NONE}</td>"
-            f"<td>{_outcome_counts_html(exercise['outcomes'])}</td></tr>")
-    return ("<table><tr><th>exercise</th><th>points</th><th>passed</th><th>mean score</th>"
-            "<th>most common named mistakes</th><th>other outcomes</th></tr>" + "".join(rows) + "</table>")
+        rows.append([escape(exercise["label"]), fmt(exercise["points"]),
+                     f"{100 * exercise['pass_rate']:.0f}% ({exercise['passed']}/{exercise['students']})",
+                     f"{exercise['mean_score']:.2f}", mistakes or NONE, _outcome_counts_html(exercise["outcomes"])])
+    return cards_table(["exercise", "points", "passed", "mean score", "most common named mistakes", "other outcomes"],
+                       rows, numeric=(1, 2, 3), inline=(1, 2, 3))
 
 
-def _score_cell(result: dict) -> str:
+def _score(result: dict) -> str:
     score, max_score = float(result.get("score") or 0.0), float(result.get("max_score") or 0.0)
-    return f"<td class=\"num\">{fmt(score)} / {fmt(max_score)} ({percent(score, max_score):.0f}%)</td>"
+    return f"{fmt(score)} / {fmt(max_score)} ({percent(score, max_score):.0f}%)"
 
 
 def _attention_html(flagged: list[dict]) -> str:
@@ -271,10 +413,10 @@ def _attention_html(flagged: list[dict]) -> str:
     rows = []
     for result in flagged:
         reasons = "".join(f"<li>{escape(reason)}</li>" for reason in result.get("reasons", []))
-        rows.append(f"<tr><td>{escape(result['student_id'])}</td><td>{status_badge(result['status'])}</td>"
-                    f"{_score_cell(result)}<td><ul class=\"small\">{reasons}</ul></td></tr>")
-    return ("<table><tr><th>student</th><th>status</th><th>score</th><th>reasons</th></tr>"
-            + "".join(rows) + "</table>")
+        rows.append([escape(result["student_id"]), status_badge(result["status"]), _score(result),
+                     f"<ul class=\"small\">{reasons}</ul>"])
+    return cards_table(["student", "status", "score", "reasons"], rows, numeric=(2,), inline=(1, 2),
+                       unlabelled=(1, 3))
 
 
 def _statuses_legend(flagged: list[dict]) -> str:
@@ -287,10 +429,9 @@ def _statuses_legend(flagged: list[dict]) -> str:
 def _gradebook_html(results: list[dict]) -> str:
     if not results:
         return "<p class=\"muted\">No students.</p>"
-    rows = "".join(f"<tr><td>{escape(result['student_id'])}</td>{_score_cell(result)}"
-                   f"<td>{status_badge(result.get('status', 'ok'))}</td></tr>"
-                   for result in sorted(results, key=lambda result: str(result["student_id"])))
-    return f"<table><tr><th>student</th><th>score</th><th>status</th></tr>{rows}</table>"
+    rows = [[escape(result["student_id"]), _score(result), status_badge(result.get("status", "ok"))]
+            for result in sorted(results, key=lambda result: str(result["student_id"]))]
+    return cards_table(["student", "score", "status"], rows, numeric=(1,), inline=(1, 2), unlabelled=(2,))
 
 
 def _sandbox_html(results: list[dict]) -> str:
@@ -312,13 +453,13 @@ def _sandbox_html(results: list[dict]) -> str:
 
 
 def report_html(results: list[dict], exercises: list[dict], flagged: list[dict], assignment: str,
-                png: bytes) -> str:
-    """The report page, with the figure ``png`` embedded."""
+                png: bytes, phone_png: bytes) -> str:
+    """The report page, with the figure ``png`` embedded (``phone_png`` on a phone)."""
     body = [
         f"<h1>Class report: {escape(assignment)}</h1>",
         _sandbox_html(results),
         _summary_html(class_summary(results)),
-        png_img(png, f"score distribution and per-exercise pass rates of {assignment}"),
+        figure_html(png, phone_png, f"score distribution and per-exercise pass rates of {assignment}"),
         "<h2>Per exercise</h2>", _exercises_html(exercises),
         f"<h2>Needs attention ({len(flagged)})</h2>", _attention_html(flagged), _statuses_legend(flagged),
         f"<h2>Gradebook ({len(results)})</h2>", _gradebook_html(results),
@@ -341,7 +482,8 @@ def write_report(results: list[dict], output: Path, assignment: str) -> dict:
     png_path = output / f"report-{assignment}.png"
     draw_figure(results, exercises, assignment).savefig(png_path, dpi=DPI)
     html_path = output / f"report-{assignment}.html"
-    html_path.write_text(report_html(results, exercises, flagged, assignment, png_path.read_bytes()),
+    phone_png = png_bytes(draw_phone_figure(results, exercises), PHONE_DPI)
+    html_path.write_text(report_html(results, exercises, flagged, assignment, png_path.read_bytes(), phone_png),
                          encoding="utf-8")
     return {"html": html_path, "png": png_path, "needs_attention": [result["student_id"] for result in flagged],
             "exercises": exercises}
