@@ -57,7 +57,13 @@ def _submit_class(submitted: Path) -> list[str]:
     for student, notebook in notebooks.items():
         (submitted / student / ASSIGNMENT).mkdir(parents=True)
         nbformat.write(notebook, submitted / student / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
-    return sorted(notebooks)
+    # A folder of links: to the instructor's solution, and to the course's configuration.
+    linky = submitted / "linky" / ASSIGNMENT
+    linky.mkdir(parents=True)
+    root = submitted.parent.parent
+    (linky / f"{NOTEBOOK}.ipynb").symlink_to(root / "solutions" / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
+    (linky / "peek.txt").symlink_to(root / "nbgrader_config.py")
+    return sorted([*notebooks, "linky"])
 
 
 def _environment(root: Path) -> dict:
@@ -153,6 +159,13 @@ def test_nbgraders_doors_score_the_cheats_zero_and_flag_them(doors):
         assert verdicts[student] == (9.0, "ok"), (student, verdicts[student])
     flagged = _flagged(doors["cli"] / "grading" / "gradebook.db")
     assert {"blank", "globals", "guard"} <= flagged and not flagged & set(HONEST), flagged
+
+
+def test_links_in_a_submitted_folder_are_not_graded_by_any_door(doors):
+    for door in (doors["cli"] / "grading", doors["mlpcore"], doors["button"] / "grading"):
+        assert _verdicts(door)["linky"] == (0.0, "missing"), door
+    # nbgrader copies a submitted folder following its links: the copies are gone before any kernel runs.
+    assert not (doors["cli"] / "grading" / "autograded" / "linky" / ASSIGNMENT / "peek.txt").exists()
 
 
 def test_feedback_from_nbgraders_doors_is_mlpcores_page_without_hidden_tests(doors):

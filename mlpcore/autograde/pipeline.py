@@ -110,6 +110,7 @@ class RepairSubmission(NbGraderPreprocessor):
             problems.add("tampered", "the submission holds what the grader does not read: " + "; ".join(refused[:5]))
         if (submitted / f"{name}.ipynb").is_symlink():
             nb = release  # nbgrader read the link's target: grade what the student gave, nothing
+            problems.add("missing", f"no {name}.ipynb was submitted: it is a symbolic link, which is not read")
         nb = restore_structure(nb, release, problems)
         nb = remove_checker_rebinding(nb, release, problems)
         for reason in find_reaching_code(nb, release):
