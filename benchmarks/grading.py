@@ -1,9 +1,9 @@
-"""Grading throughput: notebooks graded per minute, plain sequential nbgrader against ``mlpcore grade``.
+"""Grading throughput: notebooks graded per minute, sequential nbgrader against ``mlpcore grade``.
 
 ``python -m benchmarks.grading [--copies N] [--workers 2]`` (or ``make bench-grading``) grades a class
 of N copies of the sample class's ordinary students (perfect, blank, partial, mistakes: every one runs
-the whole notebook) with nbgrader's own ``autograde``, one student after another as ``nbgrader
-autograde`` does, then with ``mlpcore grade --workers 1`` and ``--workers W`` (in the bubblewrap sandbox
+the whole notebook) with nbgrader's own ``autograde`` (with the course's configuration, which runs
+mlpcore's pipeline), one student after another as ``nbgrader autograde`` does, then with ``mlpcore grade --workers 1`` and ``--workers W`` (in the bubblewrap sandbox
 where it works) and ``--workers W --sandbox none``; then the ordinary students alone and beside a CPU
 hog (a kernel with 30 busy threads). It prints the rates, their ratio, what the sandbox costs and the
 classmates' time beside the hog, and writes
