@@ -80,10 +80,19 @@ def lab_command(root, instructor: bool = False, grading=None, exchange=None, ext
     return argv, environment
 
 
-def released_assignments(exchange_folder) -> list[str]:
-    """The assignments released to the course in the exchange (what the Assignment List offers)."""
-    outbound = Path(exchange_folder) / course_exchange.COURSE_ID / "outbound"
-    return sorted(p.name for p in outbound.iterdir() if p.is_dir()) if outbound.is_dir() else []
+def exchange_note(exchange_folder) -> str:
+    """What the Assignment List will show, in a line for the terminal: the exchange, and what is
+    released there (nbgrader's list says only "No courses found." before the first release)."""
+    folder = Path(exchange_folder)
+    outbound = folder / course_exchange.COURSE_ID / "outbound"
+    if not folder.is_dir():
+        return (f"nbgrader's exchange {folder} does not exist yet: the Assignment List says so until the instructor "
+                "creates it (nbgrader release_assignment does).")
+    released = sorted(p.name for p in outbound.iterdir() if p.is_dir()) if outbound.is_dir() else []
+    if not released:
+        return (f"nbgrader's exchange: {folder} (course {course_exchange.COURSE_ID}; nothing released yet, so the "
+                "Assignment List says 'No courses found.' until the instructor runs nbgrader release_assignment).")
+    return f"nbgrader's exchange: {folder} (course {course_exchange.COURSE_ID}; released: {', '.join(released)})."
 
 
 def run_lab(args) -> int:
@@ -96,12 +105,10 @@ def run_lab(args) -> int:
     print(f"JupyterLab for the {who} on {argv[2].split('=', 1)[1]}", flush=True)
     if "--allow-root" in argv and "--allow-root" not in extra:
         print("Running as root (as in a container): passing --allow-root to jupyter lab.", flush=True)
-    exchange_folder = environment["MLPCORE_EXCHANGE"]
-    released = released_assignments(exchange_folder)
-    print(f"nbgrader's exchange: {exchange_folder} (course {course_exchange.COURSE_ID}; "
-          + (f"released: {', '.join(released)})" if released else
-             "nothing released yet, so the Assignment List says 'No courses found.' until the instructor runs "
-             "nbgrader release_assignment)"), flush=True)
+    exchange_folder = Path(environment["MLPCORE_EXCHANGE"])
+    if exchange_folder.is_relative_to(root):  # the course's own (grading/exchange): made as nbgrader_config.py makes it
+        exchange_folder.mkdir(parents=True, exist_ok=True)
+    print(exchange_note(exchange_folder), flush=True)
     os.chdir(root)  # nbgrader reads nbgrader_config.py from the server's working folder
     os.execve(argv[0], argv, environment)
     return 0  # not reached: the server replaces this process
