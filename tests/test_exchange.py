@@ -283,3 +283,34 @@ def test_one_account_playing_two_students_gets_each_only_their_own_feedback(cour
     for login, student in students.items():
         fetched = _fetched_feedback(student, assignment)
         assert [p.read_text(encoding="utf-8") for p in fetched] == [f"<p>feedback for {login}</p>"], fetched
+
+
+def test_the_exchange_is_mlpcore_exchange_or_the_course_roots_own(tmp_path):
+    """Where does a student's nbgrader look for the exchange? MLPCORE_EXCHANGE first, then the grading
+    folder of the course root (MLPCORE_GRADING's, as the instructor's nbgrader_config.py has it)."""
+    assert exchange.exchange_root({"MLPCORE_EXCHANGE": str(tmp_path / "x")}, tmp_path / "root") == str(tmp_path / "x")
+    assert exchange.exchange_root({}, tmp_path / "root") == str(tmp_path / "root" / "grading" / "exchange")
+    assert exchange.exchange_root({"MLPCORE_GRADING": "grading/demo"}, tmp_path / "root") == str(
+        tmp_path / "root" / "grading" / "demo" / "exchange")
+    if Path(exchange.__file__).resolve().is_relative_to(ROOT):  # mlpcore from this checkout (make's editable install)
+        assert exchange.exchange_root({}) == str(ROOT / "grading" / "exchange")
+
+    from traitlets.config import Config
+
+    c = Config()
+    exchange.configure(c, {"MLPCORE_EXCHANGE": str(tmp_path / "x"), exchange.STUDENT_FOLDER_VARIABLE: str(tmp_path)})
+    assert (c.CourseDirectory.course_id, c.Exchange.root, c.Exchange.assignment_dir) == ("mlpcore", str(tmp_path / "x"),
+                                                                                          str(tmp_path))
+    plain = Config()
+    exchange.configure(plain, {})
+    assert "assignment_dir" not in plain.Exchange  # only the students' server of make lab sets it
+
+
+def test_install_writes_the_environments_config_and_never_over_another(tmp_path, capsys):
+    path, written = exchange.install(tmp_path)
+    assert written and path == tmp_path / "etc" / "jupyter" / "nbgrader_config.py"
+    assert path.read_text(encoding="utf-8") == exchange.ENVIRONMENT_CONFIG
+    assert exchange.install(tmp_path) == (path, True)  # again: the same file
+    path.write_text("c.Exchange.root = '/srv/exchange'\n", encoding="utf-8")  # an administrator's
+    assert exchange.install(tmp_path) == (path, False)
+    assert path.read_text(encoding="utf-8") == "c.Exchange.root = '/srv/exchange'\n"
