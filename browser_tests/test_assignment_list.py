@@ -53,11 +53,15 @@ def student_lab(released, tmp_path):
     (settings / "@jupyterlab" / "notebook-extension").mkdir(parents=True)
     (settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
     environment["JUPYTERLAB_SETTINGS_DIR"] = str(settings)
+    # A workspace of its own: the file browser starts at course/, wherever another session left it.
+    environment["JUPYTERLAB_WORKSPACES_DIR"] = str(tmp_path / "lab-workspaces")
     with running_server(argv, cwd=root, env=environment) as port:
         yield port
 
 
 def test_a_student_fetches_edits_and_submits_from_the_assignment_list(released, student_lab, page):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     root, exchange = released
     page.goto(f"http://127.0.0.1:{student_lab}/lab?token={TOKEN}")
     page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").first.click()
@@ -70,8 +74,17 @@ def test_a_student_fetches_edits_and_submits_from_the_assignment_list(released, 
     page.locator(".jp-DirListing-item", has_text=ASSIGNMENT).wait_for(timeout=SLOW)
     assert (root / "course" / ASSIGNMENT / f"{NOTEBOOK}.ipynb").is_file() and not (root / ASSIGNMENT).exists()
 
-    fetched.locator("a.assignment-notebooks-link").click()  # the list's link to the notebook opens it
-    page.locator(f"#nbgrader-mlpcore-{ASSIGNMENT} a", has_text=NOTEBOOK).click()
+    page.locator("#released_assignments_list_placeholder").wait_for(timeout=SLOW)  # the list has been redrawn
+    link = page.locator(f"#nbgrader-mlpcore-{ASSIGNMENT} a", has_text=NOTEBOOK)
+    for _ in range(3):  # the assignment's row unfolds to its notebooks (a redraw folds it again)
+        fetched.locator("a.assignment-notebooks-link").click()
+        try:
+            link.wait_for(state="visible", timeout=10_000)
+            break
+        except PlaywrightTimeout:
+            continue
+    link.click()  # the list's link to the notebook opens it
+    page.locator(".lm-TabBar-tab", has_text=f"{NOTEBOOK}.ipynb").wait_for(timeout=SLOW)
     editor = page.locator(".jp-CodeCell", has_text="def parameter_shapes(").locator(".cm-content")
     editor.wait_for(timeout=SLOW)
     editor.click()

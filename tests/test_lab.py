@@ -206,6 +206,7 @@ def test_formgrader_on_a_fresh_clone_shows_the_class_mlpcore_grade_graded(fresh_
     with running_server(argv, cwd=fresh_course, env=environment) as port:
         assignments = json.loads(_request(port, "/formgrader/api/assignments"))
         assert [a["name"] for a in assignments] == ["01-matrices"]
+        assert assignments[0]["releaseable"], "no Release button: the course id or the exchange is missing"
         assert "alembic_version" in _tables(fresh_course / "grading" / "gradebook.db")
 
         submitted = fresh_course / "grading" / "submitted"
