@@ -16,9 +16,9 @@ server of ``mlpcore lab`` has it on its configuration path too. It sets:
 - the Assignment List's folder, in the students' server alone (``MLPCORE_STUDENT_FOLDER``, set by
   ``mlpcore lab``): the folder its file browser shows, so that what is fetched appears there and
   Submit sends what the student edited;
-- :class:`~mlpcore.autograde.fetch_feedback.FetchFeedback` in place of nbgrader's: nbgrader's ``fetch_feedback`` takes the feedback of
-  every submission in the account's cache, so where one account plays several students (``--student``)
-  each would get the others' pages too; this one takes only the student's own.
+- :class:`~mlpcore.autograde.fetch_feedback.FetchFeedback` in place of nbgrader's own, which takes
+  the feedback of every submission in the account's cache: where one account plays several students
+  (``--student``), each would get the others' pages too; this one takes only the student's own.
 """
 
 from __future__ import annotations

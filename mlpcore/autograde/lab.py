@@ -65,7 +65,8 @@ def lab_command(root, instructor: bool = False, grading=None, exchange=None, ext
         environment["MLPCORE_GRADING"] = str(grading_folder.relative_to(root))
     if exchange:
         environment["MLPCORE_EXCHANGE"] = str(Path(exchange).resolve())
-    # The exchange both servers use, whatever folder nbgrader reads its configuration from.
+    # The exchange both servers use (MLPCORE_EXCHANGE, else the course root's grading/exchange), whichever
+    # nbgrader_config.py nbgrader reads: the course root's or the students' (mlpcore/autograde/exchange.py).
     environment["MLPCORE_EXCHANGE"] = course_exchange.exchange_root(environment, root)
     served = root if instructor else root / course.RELEASE_DIRECTORY
     environment.pop(course_exchange.STUDENT_FOLDER_VARIABLE, None)
@@ -120,7 +121,8 @@ def add_lab_command(commands) -> None:
                      help="serve the course root with formgrader and Create Assignment (default: course/ for students)")
     lab.add_argument("--grading", metavar="DIR", help="the grading folder formgrader shows, relative to the course "
                                                       "root (default: grading; make demo's class: grading/demo)")
-    lab.add_argument("--exchange", metavar="DIR", help="nbgrader's exchange folder (default: GRADING/exchange)")
+    lab.add_argument("--exchange", metavar="DIR", help="nbgrader's exchange folder (default: MLPCORE_EXCHANGE, "
+                                                       "else GRADING/exchange)")
     lab.add_argument("--course-root", metavar="DIR", help="the course root (default: here, or the source checkout)")
     lab.add_argument("jupyter_args", nargs=argparse.REMAINDER, metavar="-- JUPYTER_OPTION",
                      help="passed on to jupyter lab (after --), e.g. -- --no-browser --port 8890")
