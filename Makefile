@@ -26,6 +26,7 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m mlpcore.autograde.exchange --install
 	@touch $@
 
 demo: $(STAMP)
@@ -33,12 +34,13 @@ demo: $(STAMP)
 
 # Students: course/ with the Validate button and the assignment list, without formgrader.
 # Kernels get one BLAS thread each (make lab MLPCORE_BLAS_THREADS=4 for more; see mlpcore/threads.py).
+# LAB_FLAGS go to jupyter lab: make lab LAB_FLAGS="--no-browser --port 8890".
 lab: $(STAMP)
-	$(BIN)/mlpcore lab
+	$(BIN)/mlpcore lab$(if $(LAB_FLAGS), -- $(LAB_FLAGS))
 
 # The instructor: the course root with formgrader (GRADING=grading/demo shows make demo's class).
 formgrader: $(STAMP)
-	$(BIN)/mlpcore lab --instructor $(if $(GRADING),--grading $(GRADING))
+	$(BIN)/mlpcore lab --instructor$(if $(GRADING), --grading $(GRADING))$(if $(LAB_FLAGS), -- $(LAB_FLAGS))
 
 # Regenerate the released notebooks in course/ from solutions/ (after editing a solution notebook).
 release: $(STAMP)

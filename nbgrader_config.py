@@ -55,6 +55,9 @@ c.CsvExportPlugin.to = os.path.join(GRADING, "nbgrader-export.csv")
 
 # nbgrader release_assignment / fetch_assignment / submit / collect go through this folder.
 c.Exchange.root = EXCHANGE
+# The course's id in the exchange (no --course needed; formgrader offers Release and Collect with it).
+# Students' nbgrader gets the same settings from mlpcore/autograde/exchange.py.
+c.CourseDirectory.course_id = "mlpcore"
 
 # Every door grades with mlpcore's pipeline: `nbgrader autograde`, formgrader's Autograde button and
 # `mlpcore grade` (the kernel sandboxed and unable to start processes, the checks judged outside it,

@@ -4,10 +4,10 @@ Only root can create accounts: :func:`unavailable` says why they cannot be made 
 they can). Each student's commands run as their own uid and group, with a clean environment and
 their home as ``HOME`` and working folder.
 
-This test's Python may live where other accounts cannot reach it (pyenv under ``/root``, mode 700).
-Each such closed folder is then covered, in the student's own mount namespace (bubblewrap), by an
-empty tmpfs that holds only the interpreter's folders, read-only: nothing else of it is shown, and
-nothing on the machine changes but the accounts, which are deleted on the way out.
+This test's Python, and the mlpcore it imports, may live where other accounts cannot reach them
+(pyenv under ``/root``, mode 700). Each such closed folder is then covered, in the student's own mount
+namespace (bubblewrap), by an empty tmpfs that holds only those folders, read-only: nothing else of
+it is shown, and nothing on the machine changes but the accounts, which are deleted on the way out.
 """
 
 from __future__ import annotations
@@ -24,10 +24,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import mlpcore
+
 # sbin is often missing from a test's PATH, and root's tools live there.
 _TOOL_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin", "/usr/bin", "/bin"])
-# The folders this Python needs: the virtual environment and the interpreter it was made from.
-PYTHON_FOLDERS = tuple(sorted({Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}))
+# The folders this Python needs: the virtual environment, the interpreter it was made from, and the
+# mlpcore package (outside the environment when installed editable: nbgrader's configuration imports it).
+_NEEDED = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), Path(mlpcore.__file__).resolve().parent}
+PYTHON_FOLDERS = tuple(sorted(f for f in _NEEDED if not any(other in f.parents for other in _NEEDED)))
 
 
 def _tool(name: str) -> str | None:
@@ -72,10 +76,12 @@ class LinuxStudent:
     gid: int
     home: Path
 
-    def command(self, argv) -> list[str]:
-        """``argv`` as this student runs it: as their uid, in their home, with a clean environment."""
+    def command(self, argv, environment=None) -> list[str]:
+        """``argv`` as this student runs it: as their uid, in their home, with a clean environment
+        (plus ``environment``, a dict: what the machine sets for every account)."""
         environment = [f"HOME={self.home}", f"USER={self.login}", f"LOGNAME={self.login}", "LANG=C.UTF-8",
-                       f"PATH={Path(sys.executable).parent}:/usr/bin:/bin"]
+                       f"PATH={Path(sys.executable).parent}:/usr/bin:/bin",
+                       *(f"{name}={value}" for name, value in (environment or {}).items())]
         as_student = [_tool("setpriv"), f"--reuid={self.uid}", f"--regid={self.gid}", "--clear-groups",
                       "env", "-i", *environment]
         return [*self._namespace(), *as_student, *map(str, argv)]

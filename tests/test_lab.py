@@ -14,17 +14,21 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from mlpcore.autograde.lab import lab_command
 
 ROOT = Path(__file__).resolve().parent.parent
 JUPYTER = Path(sys.executable).parent / "jupyter"
+NBGRADER = Path(sys.executable).parent / "nbgrader"
 TOKEN = "mlpcore-test"
 
 
@@ -95,9 +99,10 @@ def test_nbgraders_lab_extension_is_installed():
     assert "@jupyter/nbgrader" in listing.stdout + listing.stderr
 
 
-def _student_server():
-    """A server started as `make lab` starts one (``mlpcore lab``), on the repository's course."""
-    argv, environment = lab_command(ROOT)
+def _student_server(exchange):
+    """A server started as `make lab` starts one (``mlpcore lab``), on the repository's course, with
+    the exchange folder ``exchange``."""
+    argv, environment = lab_command(ROOT, exchange=exchange)
     return running_server(argv, env=environment)
 
 
@@ -108,12 +113,53 @@ def test_make_lab_and_make_formgrader_start_mlpcore_lab():
     dry_run = subprocess.run(["make", "-n", "--no-print-directory", "formgrader", "GRADING=grading/demo"], cwd=ROOT, capture_output=True,
                              text=True, check=True)
     assert dry_run.stdout.rstrip().endswith("mlpcore lab --instructor --grading grading/demo")
+    for target, command in (("lab", "mlpcore lab -- --no-browser --port 8890"),
+                            ("formgrader", "mlpcore lab --instructor -- --no-browser --port 8890")):
+        dry_run = subprocess.run(["make", "-n", "--no-print-directory", target, "LAB_FLAGS=--no-browser --port 8890"], cwd=ROOT,
+                                 capture_output=True, text=True, check=True)
+        assert dry_run.stdout.rstrip().endswith(command), dry_run.stdout
 
 
-def test_students_get_validate_and_the_assignment_list_without_the_instructors_panels():
+def test_make_lab_starts_as_root_and_passes_lab_flags_to_jupyter(tmp_path):
+    """`make lab LAB_FLAGS=...` (the red team ran it as root, in a container): the server starts with
+    the options given, says that it passes --allow-root where it runs as root, and names the exchange."""
+    port = _free_port()
+    flags = f"--no-browser --port={port} --IdentityProvider.token={TOKEN}"
+    (tmp_path / "exchange").mkdir()
+    environment = {**os.environ, "MLPCORE_EXCHANGE": str(tmp_path / "exchange"), "JUPYTER_DATA_DIR": str(tmp_path / "data")}
+    # -o: never rebuild .venv from a test, whatever the stamp's age
+    with subprocess.Popen(["make", "--no-print-directory", "-o", ".venv/.installed", "lab", f"LAB_FLAGS={flags}"], cwd=ROOT,
+                          env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          start_new_session=True) as lab:
+        try:
+            printed = []
+            for line in lab.stdout:
+                printed.append(line)
+                if "nbgrader's exchange:" in line:
+                    break
+            threading.Thread(target=lambda: printed.extend(lab.stdout), daemon=True).start()  # the server's log
+            for _ in range(240):
+                try:
+                    _request(port, "/api/status")
+                    break
+                except (urllib.error.URLError, ConnectionError):
+                    assert lab.poll() is None, "".join(printed) + lab.stdout.read()
+                    time.sleep(0.5)
+            else:
+                pytest.fail("make lab's server did not answer within two minutes:\n" + "".join(printed))
+        finally:
+            os.killpg(lab.pid, 15)
+            lab.wait(timeout=30)
+    printed = "".join(printed)
+    assert ("passing --allow-root to jupyter lab" in printed) == (os.geteuid() == 0), printed
+    assert f"nbgrader's exchange: {tmp_path / 'exchange'} (course mlpcore; nothing released yet" in printed, printed
+
+
+def test_students_get_validate_and_the_assignment_list_without_the_instructors_panels(tmp_path):
     argv, _ = lab_command(ROOT)
     assert f"--ServerApp.root_dir={ROOT / 'course'}" in argv
-    with _student_server() as port:
+    (tmp_path / "exchange").mkdir()  # an exchange where nothing is released yet
+    with _student_server(tmp_path / "exchange") as port:
         page = _request(port, "/lab")
         disabled = json.loads(page.split('"disabledExtensions": ', 1)[1].split("]", 1)[0] + "]")
         assert {"@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
@@ -160,6 +206,7 @@ def test_formgrader_on_a_fresh_clone_shows_the_class_mlpcore_grade_graded(fresh_
     with running_server(argv, cwd=fresh_course, env=environment) as port:
         assignments = json.loads(_request(port, "/formgrader/api/assignments"))
         assert [a["name"] for a in assignments] == ["01-matrices"]
+        assert assignments[0]["releaseable"], "no Release button: the course id or the exchange is missing"
         assert "alembic_version" in _tables(fresh_course / "grading" / "gradebook.db")
 
         submitted = fresh_course / "grading" / "submitted"
@@ -199,3 +246,53 @@ def test_the_demos_grading_folder_is_the_course_formgrader_opens_with_the_printe
     config = course.load_config(fresh_course).CourseDirectory
     assert config.db_url == f"sqlite:///{fresh_course / 'grading' / 'demo' / 'gradebook.db'}"
     assert (config.submitted_directory, config.autograded_directory) == ("grading/demo/submitted", "grading/demo/autograded")
+
+
+def test_mlpcore_lab_says_what_the_assignment_list_will_show(tmp_path):
+    from mlpcore.autograde.lab import exchange_note
+
+    exchange = tmp_path / "exchange"
+    assert "does not exist yet" in exchange_note(exchange)
+    exchange.mkdir()
+    assert "nothing released yet, so the Assignment List says 'No courses found.'" in exchange_note(exchange)
+    (exchange / "mlpcore" / "outbound" / "02-forward").mkdir(parents=True)
+    assert exchange_note(exchange).endswith("(course mlpcore; released: 02-forward).")
+
+
+def _nbgrader(argv, root, exchange):
+    """An instructor's nbgrader command in the course root, with the exchange ``exchange``."""
+    environment = {**os.environ, "MLPCORE_EXCHANGE": str(exchange)}
+    done = subprocess.run([str(NBGRADER), *argv], cwd=root, env=environment, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout + done.stderr
+
+
+def test_the_students_assignment_list_works_in_the_folder_the_file_browser_shows(fresh_course, tmp_path):
+    """The Assignment List of `make lab` fetches into course/ (not the server's working folder, the
+    course root), lists an assignment already there as fetched with notebook links the file browser
+    opens, and Submit sends the notebook as the student saved it there."""
+    exchange = tmp_path / "exchange"
+    _nbgrader(["release_assignment", "01-matrices"], fresh_course, exchange)
+    shutil.rmtree(fresh_course / "course" / "01-matrices")  # the student has not got it yet
+    argv, environment = lab_command(fresh_course, exchange=exchange)
+    form = urllib.parse.urlencode({"course_id": "mlpcore", "assignment_id": "01-matrices"}).encode()
+    with running_server(argv, cwd=fresh_course, env=environment) as port:
+        assert json.loads(_request(port, "/courses")) == {"success": True, "value": ["mlpcore"]}
+        listed = json.loads(_request(port, "/assignments?course_id=mlpcore"))["value"]
+        assert [(a["assignment_id"], a["status"]) for a in listed] == [("01-matrices", "released")]
+
+        listed = json.loads(_request(port, "/assignments/fetch", form))["value"]
+        assert [(a["status"], a["path"]) for a in listed] == [("fetched", "01-matrices")]
+        assert [n["path"] for n in listed[0]["notebooks"]] == ["01-matrices/matrices.ipynb"]  # relative to course/
+        assert not (fresh_course / "01-matrices").exists()
+        notebook = fresh_course / "course" / "01-matrices" / "matrices.ipynb"
+        assert json.loads(_request(port, "/api/contents/01-matrices/matrices.ipynb?content=0"))["type"] == "notebook"
+
+        edited = nbformat.read(notebook, as_version=4)  # the student's answer, saved
+        edited.cells[0].source += "\n\nEdited by the student."
+        nbformat.write(edited, notebook)
+        reply = json.loads(_request(port, "/assignments/submit", form))
+        assert reply["success"], reply
+    _nbgrader(["collect", "01-matrices"], fresh_course, exchange)
+    (collected,) = (fresh_course / "grading" / "submitted").glob("*/01-matrices/matrices.ipynb")
+    assert "Edited by the student." in nbformat.read(collected, as_version=4).cells[0].source

@@ -5,8 +5,15 @@ assignment list, and without the instructor's panels: formgrader and Create
 Assignment (from which a test cell's read-only flag can be switched off) are
 turned off for that server alone, by the configuration folder
 ``student_jupyter/`` put on ``JUPYTER_CONFIG_PATH`` (a JupyterLab page config
-that disables the two lab extensions, and a server config that disables the
-formgrader server extension). Nothing is changed in the installed Jupyter.
+that disables the two lab extensions, a server config that disables the
+formgrader server extension, and an nbgrader config). Nothing is changed in the
+installed Jupyter.
+
+The Assignment List's folder is ``course/``, the folder the file browser shows
+(nbgrader's would be the server's working folder, the course root, which the
+file browser cannot show): an assignment the instructor released and that is
+already in ``course/`` is listed as fetched, its notebooks open from the list,
+and Submit sends the notebooks as the student edited them.
 
 The instructor's server serves the course root, where formgrader finds
 ``nbgrader_config.py``: every assignment of ``solutions/``, and the class that
@@ -16,7 +23,8 @@ The instructor's server serves the course root, where formgrader finds
 Both put the Python's own ``bin/`` first on ``PATH`` (nbgrader runs ``alembic``
 from there when it creates a gradebook), point nbgrader's exchange at
 ``--exchange`` (default ``GRADING/exchange``), and give their kernels the course's
-BLAS threads (:mod:`mlpcore.threads`).
+BLAS threads (:mod:`mlpcore.threads`). As root (a container) they pass
+``--allow-root``, and say so.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ import sys
 from pathlib import Path
 
 from .. import course, threads
+from . import exchange as course_exchange
 
 STUDENT_CONFIG = Path(__file__).resolve().parent / "student_jupyter"
 
@@ -56,12 +65,35 @@ def lab_command(root, instructor: bool = False, grading=None, exchange=None, ext
         environment["MLPCORE_GRADING"] = str(grading_folder.relative_to(root))
     if exchange:
         environment["MLPCORE_EXCHANGE"] = str(Path(exchange).resolve())
+    # The exchange both servers use (MLPCORE_EXCHANGE, else the course root's grading/exchange), whichever
+    # nbgrader_config.py nbgrader reads: the course root's or the students' (mlpcore/autograde/exchange.py).
+    environment["MLPCORE_EXCHANGE"] = course_exchange.exchange_root(environment, root)
+    served = root if instructor else root / course.RELEASE_DIRECTORY
+    environment.pop(course_exchange.STUDENT_FOLDER_VARIABLE, None)
     if not instructor:
         paths = [str(STUDENT_CONFIG), *filter(None, environment.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep))]
         environment["JUPYTER_CONFIG_PATH"] = os.pathsep.join(paths)
-    served = root if instructor else root / course.RELEASE_DIRECTORY
+        environment[course_exchange.STUDENT_FOLDER_VARIABLE] = str(served)
+    extra_args = list(extra_args)
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in extra_args:
+        extra_args.append("--allow-root")
     argv = [str(Path(bin_dir) / "jupyter"), "lab", f"--ServerApp.root_dir={served}", *extra_args]
     return argv, environment
+
+
+def exchange_note(exchange_folder) -> str:
+    """What the Assignment List will show, in a line for the terminal: the exchange, and what is
+    released there (nbgrader's list says only "No courses found." before the first release)."""
+    folder = Path(exchange_folder)
+    outbound = folder / course_exchange.COURSE_ID / "outbound"
+    if not folder.is_dir():
+        return (f"nbgrader's exchange {folder} does not exist yet: the Assignment List says so until the instructor "
+                "creates it (nbgrader release_assignment does).")
+    released = sorted(p.name for p in outbound.iterdir() if p.is_dir()) if outbound.is_dir() else []
+    if not released:
+        return (f"nbgrader's exchange: {folder} (course {course_exchange.COURSE_ID}; nothing released yet, so the "
+                "Assignment List says 'No courses found.' until the instructor runs nbgrader release_assignment).")
+    return f"nbgrader's exchange: {folder} (course {course_exchange.COURSE_ID}; released: {', '.join(released)})."
 
 
 def run_lab(args) -> int:
@@ -72,6 +104,12 @@ def run_lab(args) -> int:
     argv, environment = lab_command(root, args.instructor, args.grading, args.exchange, extra)
     who = "instructor (formgrader: Nbgrader > Formgrader)" if args.instructor else "students"
     print(f"JupyterLab for the {who} on {argv[2].split('=', 1)[1]}", flush=True)
+    if "--allow-root" in argv and "--allow-root" not in extra:
+        print("Running as root (as in a container): passing --allow-root to jupyter lab.", flush=True)
+    exchange_folder = Path(environment["MLPCORE_EXCHANGE"])
+    if exchange_folder.is_relative_to(root):  # the course's own (grading/exchange): made as nbgrader_config.py makes it
+        exchange_folder.mkdir(parents=True, exist_ok=True)
+    print(exchange_note(exchange_folder), flush=True)
     os.chdir(root)  # nbgrader reads nbgrader_config.py from the server's working folder
     os.execve(argv[0], argv, environment)
     return 0  # not reached: the server replaces this process
@@ -83,7 +121,8 @@ def add_lab_command(commands) -> None:
                      help="serve the course root with formgrader and Create Assignment (default: course/ for students)")
     lab.add_argument("--grading", metavar="DIR", help="the grading folder formgrader shows, relative to the course "
                                                       "root (default: grading; make demo's class: grading/demo)")
-    lab.add_argument("--exchange", metavar="DIR", help="nbgrader's exchange folder (default: GRADING/exchange)")
+    lab.add_argument("--exchange", metavar="DIR", help="nbgrader's exchange folder (default: MLPCORE_EXCHANGE, "
+                                                       "else GRADING/exchange)")
     lab.add_argument("--course-root", metavar="DIR", help="the course root (default: here, or the source checkout)")
     lab.add_argument("jupyter_args", nargs=argparse.REMAINDER, metavar="-- JUPYTER_OPTION",
                      help="passed on to jupyter lab (after --), e.g. -- --no-browser --port 8890")
