@@ -223,6 +223,10 @@ def test_formgrader_on_a_fresh_clone_shows_the_class_mlpcore_grade_graded(fresh_
         assert submissions["ada"]["autograded"] and submissions["ada"]["score"] == submissions["ada"]["max_score"] > 0
         assert submissions["fay"]["autograded"] and submissions["fay"]["score"] == 0
         assert [(s["last_name"], s["first_name"]) for s in submissions.values()] == [("ada", ""), ("fay", "")]
+        # Manual Grading lists the unreadable notebook too (the release stands in for it), flagged.
+        notebooks = json.loads(_request(port, "/formgrader/api/submitted_notebooks/01-matrices/matrices"))
+        flagged = {n["student"]: n["flagged"] for n in notebooks}
+        assert sorted(flagged) == ["ada", "fay"] and flagged["fay"], flagged
         students = {s["id"]: s for s in json.loads(_request(port, "/formgrader/api/students"))}
         assert students["ada"]["score"] == submissions["ada"]["max_score"]
 
