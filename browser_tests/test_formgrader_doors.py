@@ -25,9 +25,8 @@ SLOW = 240_000  # ms: a kernel starting and a notebook running on a busy two-cor
 
 @pytest.fixture(scope="module")
 def button_course(tmp_path_factory):
-    problem = sandbox.bwrap_problem() or sandbox.process_blocking_problem()
-    if problem:
-        pytest.skip(f"the full sandbox cannot run here: {problem}")
+    if sandbox.full_sandbox_problem():
+        pytest.skip(f"the full sandbox cannot run here: {sandbox.full_sandbox_problem()}")
     root = tmp_path_factory.mktemp("buttons") / "course-root"
     root.mkdir()
     shutil.copy(ROOT / "nbgrader_config.py", root)

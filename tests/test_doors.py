@@ -104,9 +104,8 @@ def _flagged(gradebook: Path) -> set:
 
 @pytest.fixture(scope="module")
 def doors(tmp_path_factory):
-    problem = sandbox.bwrap_problem() or sandbox.process_blocking_problem()
-    if problem:
-        pytest.skip(f"the full sandbox cannot run here: {problem}")
+    if sandbox.full_sandbox_problem():
+        pytest.skip(f"the full sandbox cannot run here: {sandbox.full_sandbox_problem()}")
     base = tmp_path_factory.mktemp("doors")
     # Door 1: nbgrader's command line, from the course root.
     cli = _course(base / "cli")

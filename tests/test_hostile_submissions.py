@@ -62,8 +62,8 @@ def _write(folder: Path, notebook) -> Path:
 
 @pytest.fixture(scope="module")
 def hostile_class(tmp_path_factory):
-    if sandbox.bwrap_problem() or sandbox.process_blocking_problem():
-        pytest.skip(f"the full sandbox cannot run here: {sandbox.bwrap_problem() or sandbox.process_blocking_problem()}")
+    if sandbox.full_sandbox_problem():
+        pytest.skip(f"the full sandbox cannot run here: {sandbox.full_sandbox_problem()}")
     base = tmp_path_factory.mktemp("hostile")
     submissions, output = base / "submitted", base / "grading"
     answers = solution_answers(ROOT)

@@ -34,9 +34,8 @@ def _run(command, **options):
 
 @pytest.fixture(scope="module")
 def installed_elsewhere(tmp_path_factory):
-    problem = sandbox.bwrap_problem() or sandbox.process_blocking_problem()
-    if problem:
-        pytest.skip(f"the full sandbox cannot run here: {problem}")
+    if sandbox.full_sandbox_problem():
+        pytest.skip(f"the full sandbox cannot run here: {sandbox.full_sandbox_problem()}")
     base = tmp_path_factory.mktemp("elsewhere")
     # The package's sources only (no solutions, no tests), built into a wheel (pip builds it in an isolated environment, as for any install).
     sources = base / "sources"

@@ -169,6 +169,11 @@ def process_blocking_problem() -> str | None:
     return None
 
 
+def full_sandbox_problem() -> str | None:
+    """Why the full sandbox (bubblewrap and the process filter) cannot run here, or ``None``."""
+    return bwrap_problem() or process_blocking_problem()
+
+
 def resolve(choice: str) -> str:
     """What ``--sandbox CHOICE`` gives on this machine, as a :func:`label`: ``auto`` is everything that
     works here, ``bwrap`` insists on bubblewrap and on the process filter (an error where either is
@@ -178,11 +183,11 @@ def resolve(choice: str) -> str:
     blocking = process_blocking_problem() is None
     if choice == NONE:
         return label(False, blocking)
-    problem = bwrap_problem() or (None if blocking else process_blocking_problem())
+    problem = full_sandbox_problem()
     if problem is None:
         return FULL
     if choice == BWRAP:
-        raise RuntimeError(f"--sandbox bwrap: {problem}; or grade with --sandbox none (the fence alone)")
+        raise RuntimeError(f"--sandbox bwrap: {problem}; or grade with --sandbox none (the fence and, where it works, the process filter)")
     return label(bwrap_problem() is None, blocking)
 
 
