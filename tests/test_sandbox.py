@@ -185,3 +185,14 @@ def test_the_sandbox_binds_only_the_environment_and_the_package():
     assert options[-1] == "--" and ["--bind", "/somewhere/writable", "/somewhere/writable"] == options[-4:-1]
     assert "--unshare-all" in options and ["--cap-drop", "ALL"] == options[options.index("--cap-drop"):][:2]
     assert options[options.index("--size") + 1] == str(8 * 2**20)
+
+
+def test_the_sandbox_module_says_what_a_kernel_is_held_to_here():
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-m", "mlpcore.autograde.sandbox"], capture_output=True, text=True, timeout=120)
+    full = sandbox.full_sandbox_problem() is None
+    assert run.returncode == (0 if full else 1), run.stdout + run.stderr
+    assert "memory: 2048 MB" in run.stdout and "processes:" in run.stdout and "disk:" in run.stdout
+    assert ("every kernel ran in a bubblewrap sandbox" in run.stdout) == full, run.stdout

@@ -262,6 +262,17 @@ def environment_home(home: Path) -> dict:
             "XDG_CACHE_HOME": str(home / ".cache")}
 
 
-if __name__ == "__main__":  # python -m mlpcore.autograde.sandbox: can this machine sandbox kernels?
-    print(bwrap_problem() or "bubblewrap works here: mlpcore grade sandboxes every kernel")
-    sys.exit(0 if bwrap_problem() is None else 1)
+def main() -> int:
+    """``python -m mlpcore.autograde.sandbox``: what ``mlpcore grade`` would hold a kernel to here, with
+    its default settings; exit status 0 only where the full sandbox works."""
+    from .worker import DEFAULT_SETTINGS
+
+    resolved = resolve("auto")
+    print(describe(resolved))
+    for limit in limits(resolved, DEFAULT_SETTINGS):
+        print(f"  {limit}")
+    return 0 if resolved == FULL else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
