@@ -22,7 +22,6 @@ first clears: a submission cannot bring its own.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import tempfile
@@ -119,7 +118,6 @@ class RepairSubmission(NbGraderPreprocessor):
             # The notebooks import the files beside them (helper.py): each is read like a cell, once.
             for reason in find_reaching_files(submitted):
                 problems.add("suspicious", reason)
-        nb.metadata.pop(METADATA_KEY, None)
         for status, reasons in problems.problems.items():
             for reason in reasons:
                 _add(nb, status, reason)
