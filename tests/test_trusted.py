@@ -155,12 +155,12 @@ def test_requests_that_are_not_the_cell_s_checks_are_tampered(monkeypatch, ran):
 
 
 def test_a_failure_of_the_grader_itself_costs_only_that_check(monkeypatch):
-    import mlpcore.grading
+    import mlpcore.grading.engine
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(mlpcore.grading, "_run_check", broken)
+    monkeypatch.setattr(mlpcore.grading.engine, "run_check", broken)
     cell = judged(monkeypatch, lambda Z: np.maximum(Z, 0))
     result = verdicts(cell)[0]
     assert result.outcome == "error" and "the grader failed on this check (RuntimeError: a bug)" in result.message

@@ -27,9 +27,9 @@ import json
 import secrets
 import zlib
 
-from ..grading import channel
-from ..grading import PROJECT
+from ..grading import PROJECT, channel
 from ..grading.channel import CallFailed, CallTimeout, ChannelError, decode, encode
+from ..grading.functions import LearnerFunction
 from ..schema import VERDICT_MIME, CheckResult
 
 # The calls a test cell makes, by function name: which exercise each one checks (None: its first argument).
@@ -71,7 +71,7 @@ class Seeds:
         return [self.secret, zlib.crc32(exercise.encode()), int(hidden)]
 
 
-class KernelFunction(channel.RemoteFunction):
+class KernelFunction(LearnerFunction):
     """A learner's function living in the kernel: calling it sends the arguments there (see
     :func:`mlpcore.grading.channel.serve`) and returns the output rebuilt as plain data.
 
@@ -87,14 +87,14 @@ class KernelFunction(channel.RemoteFunction):
     def __call__(self, *args):
         return self.run(None, args)
 
-    def prefetch(self, exercise: str, calls: list) -> None:
+    def prefetch(self, exercise, calls: list) -> None:
         """Run the function on every case in one trip to the kernel (each call is a round trip of
         a few milliseconds); :meth:`run` then takes each answer once, for the same arguments."""
         keys = [json.dumps(encode(tuple(args))) for args in calls]
         for key, answer in zip(keys, self._ask(exercise, keys)):
             self._ahead.setdefault(key, []).append(answer)
 
-    def run(self, exercise: str | None, args, notices: list | None = None):
+    def run(self, exercise, args, notices: list | None = None):
         """The output of the learner's function on ``args`` (``exercise`` set: the call its check makes).
         Arguments the function changed are changed here too; its warnings go to ``notices``."""
         from ..guard import ReferenceUsedError
@@ -120,9 +120,10 @@ class KernelFunction(channel.RemoteFunction):
                                      "checked, and your code went on without it")
         return output
 
-    def _ask(self, exercise: str | None, encoded_calls: list) -> list:
+    def _ask(self, exercise, encoded_calls: list) -> list:
         """The kernel's answers to calls of the function on each of ``encoded_calls`` (JSON texts)."""
-        payload = (f'{{"function": {self.index}, "exercise": {json.dumps(exercise)}, '
+        name = exercise.name if exercise is not None else None
+        payload = (f'{{"function": {self.index}, "exercise": {json.dumps(name)}, '
                    f'"calls": [{", ".join(encoded_calls)}]}}')
         answers = self._call(self.handle, payload)
         if not isinstance(answers, list) or len(answers) != len(encoded_calls):

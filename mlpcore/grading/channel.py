@@ -75,18 +75,6 @@ class CallFailed(CallInterrupted):
     """The kernel gave no valid answer to a call (it was tampered with)."""
 
 
-class RemoteFunction:
-    """A learner's function that runs elsewhere (in the graded kernel): the checks call
-    ``run(exercise name, args, notices)`` instead of calling it themselves, and may announce the
-    cases first with ``prefetch(exercise name, [args, ...])`` (one trip for all of them)."""
-
-    def run(self, exercise: str | None, args, notices: list | None = None):
-        raise NotImplementedError
-
-    def prefetch(self, exercise: str, calls: list) -> None:
-        raise NotImplementedError
-
-
 def _opaque_type(name: str) -> type:
     """A class with the learner's type's name (for messages), and no behaviour but its repr."""
     safe = "".join(c for c in name if c.isalnum() or c == "_")[:60] or "object"
@@ -284,8 +272,8 @@ def serve(handle: str, payload: str) -> None:
 def _answer(fn, exercise_name: str | None, args: tuple) -> dict:
     """One call of the learner's function, as :func:`serve` answers it."""
     from .. import guard
-    from . import watching_the_learner
     from .failure import learner_line
+    from .functions import LocalFunction
     from .table import EXERCISES
 
     exercise = EXERCISES[exercise_name] if exercise_name else None
@@ -293,9 +281,7 @@ def _answer(fn, exercise_name: str | None, args: tuple) -> dict:
     answer = {"output": encode(None), "changed": {}, "notices": [], "raised": None}
     refusals = guard.refusals
     try:
-        with watching_the_learner(exercise is not None and bool(exercise.overflow_hint), answer["notices"]):
-            output = exercise.run(fn, args) if exercise is not None and exercise.run else fn(*args)
-        answer["output"] = encode(output)
+        answer["output"] = encode(LocalFunction(fn).run(exercise, args, answer["notices"]))
     except (Exception, SystemExit) as exc:  # an interrupt (the time limit) ends the call instead
         answer["raised"] = {"type": type(exc).__name__, "message": str(exc)[:2000],
                             "your_code": learner_line(exc.__traceback__)}
