@@ -81,6 +81,6 @@ def release(root, names=None) -> list[Path]:
     for name in names:
         response = api.generate_assignment(name, force=True, create=False)
         if not response["success"]:
-            raise RuntimeError(f"nbgrader could not release {name}:\n{response.get('error') or response.get('log')}")
+            raise RuntimeError(f"nbgrader could not release {name}:\n{response.get('log') or ''}{response.get('error') or ''}")
         written.extend(notebooks(root, name, RELEASE_DIRECTORY))
     return written

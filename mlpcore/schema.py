@@ -169,6 +169,26 @@ STATUSES = {status.name: status for status in (
 )}
 
 
+def known_status(name: str) -> str:
+    """``name``, when it is a status of :data:`STATUSES`; ``ValueError`` naming them otherwise
+    (a mistyped status would rank below ``ok`` and make the saved outcome unreadable)."""
+    if name not in STATUSES:
+        raise ValueError(f"{name!r} is not a status; the statuses are {', '.join(STATUSES)}")
+    return name
+
+
+@dataclass
+class NotebookProblems:
+    """What was wrong with one notebook of a submission: ``{status: [reasons]}``, each status one of
+    :data:`STATUSES` (checked as it is added); ``found_as``: the file name it was found under."""
+
+    found_as: str | None = None
+    problems: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, status: str, reason: str) -> None:
+        self.problems.setdefault(known_status(status), []).append(reason)
+
+
 def severity(status: str) -> int:
     """``status``'s place in :data:`STATUSES`: 0 is the most serious; a name the table lacks comes last."""
     order = list(STATUSES)

@@ -448,7 +448,8 @@ def test_renamed_notebooks_of_a_two_notebook_assignment_are_told_apart(tmp_path)
     ("class Notes:\n    check = 1", False),
 ])
 def test_rebinding_check_is_recognised_and_a_local_name_is_left_alone(source, rebinds):
-    from mlpcore.autograde.submission import NotebookProblems, remove_checker_rebinding
+    from mlpcore.autograde.submission import remove_checker_rebinding
+    from mlpcore.schema import NotebookProblems
 
     release = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("check('relu', relu)", metadata={
         "nbgrader": {"grade_id": "relu_tests", "locked": True, "grade": True, "points": 1, "solution": False}})])

@@ -144,3 +144,14 @@ def test_notebooks_carry_no_stray_metadata_or_absolute_paths(assignment):
 def test_a_folder_without_nbgrader_config_gets_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="has no nbgrader_config.py: the course root is the folder that holds it"):
         course.nbgrader_api(tmp_path)
+
+
+def test_a_test_cell_the_grader_cannot_read_is_refused_at_release(course_copy):
+    # Released, this cell would score nothing for every student; the instructor hears why first.
+    path = next((course_copy / course.SOURCE_DIRECTORY / "02-forward").glob("*.ipynb"))
+    notebook = nbformat.read(str(path), as_version=4)
+    test_cell = next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "relu_tests")
+    test_cell.source = 'exercise = "relu"\ncheck(exercise, relu)'
+    nbformat.write(notebook, str(path))
+    with pytest.raises(RuntimeError, match=r"relu_tests: line 2: the exercise's name should be written as a string"):
+        course.release(course_copy, ["02-forward"])

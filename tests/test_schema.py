@@ -18,7 +18,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from mlpcore.autograde.outcome import cell_outcome, collect, notebook_problems, read_saved
 from mlpcore.autograde.pipeline import METADATA_KEY
 from mlpcore.autograde.report import needing_attention, status_badge
-from mlpcore.autograde.submission import NotebookProblems
+from mlpcore.schema import NotebookProblems
 from mlpcore.grading import ExerciseFailed
 from mlpcore.schema import (CELL_OUTCOME_OF_CHECK, CHECK_OUTCOMES, OUTCOME_WORDS, STATUSES, CellOutcome, CheckResult,
                             NotebookOutcome, Status, VERDICT_MIME, severity, verdicts, worst)
@@ -276,3 +276,13 @@ def test_the_readme_lists_the_statuses_of_the_table_in_its_order():
     assert rows == [name for name, status in STATUSES.items() if status.needs_attention]
     serious = [name for name, status in STATUSES.items() if status.serious]
     assert serious == rows[: rows.index("suspicious") + 1]
+
+
+def test_a_mistyped_status_is_refused_when_added_not_when_the_outcome_is_read_back():
+    # Accepted once, "tamperd" ranked below ok, and read_saved later refused the file: the student
+    # vanished from grades.csv and the report while the gradebook kept the score.
+    problems = NotebookProblems()
+    with pytest.raises(ValueError, match="'tamperd' is not a status; the statuses are invalid, missing"):
+        problems.add("tamperd", "a cell was edited")
+    problems.add("tampered", "a cell was edited")
+    assert problems.problems == {"tampered": ["a cell was edited"]}

@@ -5,6 +5,7 @@ against a kernel simulated in this process, and a class of determined cheaters g
 beside an honest student: every cheat scores 0 on what it did not do, or gets a status that is not ok.
 """
 
+import copy
 import json
 import shutil
 import zlib
@@ -15,13 +16,15 @@ import numpy as np
 import pytest
 from nbformat.notebooknode import NotebookNode
 
+import mlpcore.grading
 from mlpcore import activations
 from mlpcore.autograde import sandbox
 from mlpcore.autograde.grade import load_outcomes
 from mlpcore.autograde.sample_class import ASSIGNMENT, NOTEBOOK, fill, solution_answers
-from mlpcore.autograde.trusted import Seeds, expected_checks, judge_cell
+from mlpcore.autograde.trusted import Seeds, judge_cell
 from mlpcore.cli import main
 from mlpcore.grading import EXERCISES, check, channel
+from mlpcore.grading.testcells import check_calls, exercise_of_cell, is_test_cell
 from mlpcore.grading.channel import RESULT_MIME, TRUSTED_ENV, ChannelError, Opaque, decode, encode
 from mlpcore.schema import VERDICT_MIME, verdicts
 
@@ -84,12 +87,38 @@ def test_the_grader_s_generators_and_test_functions_reach_the_kernel_as_themselv
     assert colleague(*case[1:])[0] == case[0](*case[1:])[0]
 
 
+def expected_checks(source):
+    return [(call.exercise, call.hidden) for call in check_calls(source)]
+
+
 def test_the_checks_a_test_cell_must_make_are_read_from_its_source():
     assert expected_checks(TEST_SOURCE) == [("relu", False), ("relu", True)]
     assert expected_checks("accuracy = check_classifier(train_classifier, predict)\n"
                            "check_classifier(train_classifier, predict, hidden=True)") == \
         [("digits_classifier", False), ("digits_classifier", True)]
+    assert expected_checks('import mlpcore.grading as g\ng.check("relu", relu)') == [("relu", False)]
     assert expected_checks("print('no checks here')") == []
+
+
+def test_every_course_test_cell_is_readable_and_named_by_its_check():
+    # The exercise a cell is about comes from its check call only: 10-project's classifier_tests cell
+    # is the digits_classifier exercise, in the verdict, the tables and the report alike.
+    for path in sorted((ROOT / "solutions").glob("*/*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if is_test_cell(cell):
+                assert check_calls(cell.source), f"{path.name}: {cell.metadata.nbgrader.grade_id} makes no check"
+                assert exercise_of_cell(cell) == check_calls(cell.source)[0].exercise
+
+
+def test_the_tables_name_a_cell_s_exercise_as_its_check_does():
+    # Read from the grade id, 10-project's cell was "classifier" in exercises.csv and the report,
+    # while its verdict said "digits_classifier".
+    from mlpcore.autograde.outcome import unreadable
+
+    release = nbformat.read(ROOT / "course" / "10-project" / "project.ipynb", as_version=4)
+    outcome = unreadable("someone", "10-project", {"project": release}, "missing", "not submitted")
+    exercises = [cell["exercise"] for cell in outcome["notebooks"]["project"]["cells"]]
+    assert "digits_classifier" in exercises and "classifier" not in exercises
 
 
 def test_the_cases_seed_is_secret_and_new_every_run():
@@ -102,19 +131,26 @@ def test_the_cases_seed_is_secret_and_new_every_run():
 # ------------------------------------------------------------------ one cell, a kernel simulated here
 
 
-def judged(monkeypatch, relu, ran=TEST_SOURCE, extra_outputs=(), answer=None):
+TEST_CELL = {"nbgrader": {"grade": True, "solution": False, "locked": True, "grade_id": "relu_tests", "points": 2}}
+
+
+def judged(monkeypatch, relu, ran=TEST_SOURCE, extra_outputs=(), answer=None, source=None):
     """Run code in a kernel simulated here, as the grading kernel would (check only hands the function
-    over), then judge it as the test cell TEST_SOURCE; ``ran`` is what the kernel really ran."""
+    over), then judge it as the test cell ``source`` (TEST_SOURCE unless given); ``ran`` is what the
+    kernel really ran (``source`` unless given)."""
+    source = TEST_SOURCE if source is None else source
+    ran = source if ran is None else ran
     shown = []
     monkeypatch.setattr("IPython.display.display", lambda obj, raw=False: shown.append(obj))
     monkeypatch.setenv(TRUSTED_ENV, "1")
     raised = []
     try:
-        exec(ran, {"check": check, "relu": relu, "channel": channel})
+        exec(ran, {"check": check, "relu": relu, "channel": channel, "mlpcore": mlpcore})
     except Exception as exc:  # as IPython records it: an error output
         raised.append(NotebookNode(output_type="error", ename=type(exc).__name__, evalue=str(exc), traceback=[]))
     outputs = [NotebookNode(output_type="display_data", data=data, metadata={}) for data in shown] + raised
-    cell = NotebookNode(cell_type="code", source=TEST_SOURCE, metadata={}, outputs=outputs + list(extra_outputs))
+    cell = NotebookNode(cell_type="code", source=source, metadata=copy.deepcopy(TEST_CELL),
+                        outputs=outputs + list(extra_outputs))
 
     def call(handle, payload):
         shown.clear()
@@ -152,6 +188,26 @@ def test_a_wrong_function_fails_with_the_named_mistake(monkeypatch):
 def test_requests_that_are_not_the_cell_s_checks_are_tampered(monkeypatch, ran):
     cell = judged(monkeypatch, lambda Z: np.maximum(Z, 0), ran=ran)
     assert errors(cell)[0].ename == "CheckTampered" and [v.outcome for v in verdicts(cell)] == ["tampered"]
+
+
+def test_a_check_called_through_its_module_is_read_and_judged(monkeypatch):
+    # Written as mlpcore.grading.check(...), the check was once not read at all: no expected check,
+    # the request stripped, and the cell kept the kernel's clean run, full marks for a wrong relu.
+    source = 'mlpcore.grading.check("relu", relu)'
+    cell = judged(monkeypatch, lambda Z: np.minimum(Z, 0), ran=None, source=source)
+    assert [v.outcome for v in verdicts(cell)] == ["wrong"] and errors(cell)[0].ename == "ExerciseFailed"
+
+
+@pytest.mark.parametrize("source", [
+    'name = "relu"\ncheck(name, relu)',  # the exercise not written as a literal
+    'check("relu", relu, hidden=is_hidden)',  # hidden not a literal
+    'check("rleu", relu)',  # no such exercise
+    'assert relu(np.array([-1.0]))[0] == 0',  # a plain assert: the kernel would judge itself
+])
+def test_a_test_cell_whose_checks_cannot_be_read_scores_nothing(monkeypatch, source):
+    cell = judged(monkeypatch, lambda Z: np.maximum(Z, 0), ran=None, source=source)
+    assert [v.outcome for v in verdicts(cell)] == ["tampered"] and errors(cell)[0].ename == "CheckTampered"
+    assert "the grader cannot read" in verdicts(cell)[0].message
 
 
 def test_a_failure_of_the_grader_itself_costs_only_that_check(monkeypatch):

@@ -30,9 +30,10 @@ import re
 import sys
 from pathlib import Path
 
-from nbgrader.utils import is_grade, is_solution
+from nbgrader.utils import is_grade
 
-from ..schema import (CELL_OUTCOME_OF_CHECK, STATUSES, CellOutcome, CheckResult, NotebookOutcome, exercise_name,
+from ..grading.testcells import exercise_of_cell, is_test_cell
+from ..schema import (CELL_OUTCOME_OF_CHECK, STATUSES, CellOutcome, CheckResult, NotebookOutcome,
                       verdicts, worst)
 from .files import TooBig, read_regular_file
 from .execute import CELL_TIMEOUT, KERNEL_DIED, NOT_RUN, OUTPUT_TRUNCATED_NOTE
@@ -55,10 +56,6 @@ def _grade_id(cell) -> str:
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
 
 
-def is_test_cell(cell) -> bool:
-    """An autograded test cell: a graded code cell that is not itself an answer."""
-    return cell.get("cell_type") == "code" and bool(is_grade(cell)) and not is_solution(cell)
-
 
 def check_verdicts(cell) -> list[CheckResult]:
     """The verdicts that decide a test cell, in order: none for another cell, a cell without any, or
@@ -69,7 +66,7 @@ def check_verdicts(cell) -> list[CheckResult]:
         return verdicts(cell)
     except ValueError as exc:
         why = f"its check left a result that cannot be read ({str(exc)[:200]})"
-        return [CheckResult(exercise_name(_grade_id(cell)), "tampered", why)]
+        return [CheckResult(exercise_of_cell(cell), "tampered", why)]
 
 
 def _deciding(found: list[CheckResult]) -> CheckResult:
@@ -115,8 +112,8 @@ def cell_label(notebook, index: int) -> str:
     grade_id = notebook.cells[index].metadata.get("nbgrader", {}).get("grade_id")
     if grade_id:
         return grade_id
-    before = [cell.metadata.get("nbgrader", {}).get("grade_id") for cell in notebook.cells[:index]]
-    exercise = next((exercise_name(found) for found in reversed(before) if found), None)
+    graded_before = [cell for cell in notebook.cells[:index] if cell.metadata.get("nbgrader", {}).get("grade_id")]
+    exercise = exercise_of_cell(graded_before[-1]) if graded_before else None
     return f"cell {index + 1} (after exercise {exercise})" if exercise else f"cell {index + 1}"
 
 
@@ -211,7 +208,7 @@ def read_grades(db_url: str, assignment: str, student: str) -> tuple[dict, dict,
 def notebook_problems(graded, metadata: dict, settings: dict):
     """Everything wrong with one graded notebook: what the pipeline's steps recorded in its metadata
     (repairs, the kernel's refused writes) and what its cells' verdicts and errors say."""
-    from .submission import NotebookProblems
+    from ..schema import NotebookProblems
 
     found = NotebookProblems()
     for status, reasons in (metadata.get("problems") or {}).items():
@@ -233,7 +230,7 @@ def _graded_cells(source, scores: dict, graded: bool) -> list[CellOutcome]:
         grade_id = cell.metadata.nbgrader["grade_id"]
         grade = scores.get(grade_id, {})
         outcome, message, mistake = cell_outcome(cell) if graded else ("not_graded", "", None)
-        cells.append(CellOutcome(grade_id, exercise_name(grade_id), float(grade.get("auto_score") or 0.0),
+        cells.append(CellOutcome(grade_id, exercise_of_cell(cell), float(grade.get("auto_score") or 0.0),
                                  float(grade.get("max_score", cell.metadata.nbgrader.get("points", 0.0))),
                                  outcome, message[:2000], mistake))
     return cells
@@ -298,7 +295,7 @@ def unreadable(student: str, assignment: str, release: dict, status: str, reason
     ``release``: ``{notebook name: release notebook}`` (for the cells and points)."""
     notebooks = {}
     for name, notebook in release.items():
-        cells = [CellOutcome(cell.metadata.nbgrader["grade_id"], exercise_name(cell.metadata.nbgrader["grade_id"]),
+        cells = [CellOutcome(cell.metadata.nbgrader["grade_id"], exercise_of_cell(cell),
                              0.0, float(cell.metadata.nbgrader.get("points", 0.0)), "not_graded")
                  for cell in notebook.cells if is_grade(cell)]
         notebooks[name] = NotebookOutcome({status: [reason]}, None, cells)

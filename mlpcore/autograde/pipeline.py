@@ -13,7 +13,9 @@ its preprocessors from the configuration, so :func:`configure` puts mlpcore's st
   checks judged outside it: :mod:`mlpcore.autograde.trusted`), nbgrader's scoring, then
   :class:`RecordOutcome` (the statuses, the gradebook's flag and comment, and, from nbgrader's
   doors, mlpcore's outcome file and tables);
-- feedback: :class:`FeedbackExporter`, mlpcore's page (summary first, named mistakes, no hidden test).
+- feedback: :class:`FeedbackExporter`, mlpcore's page (summary first, named mistakes, no hidden test);
+- release (``generate_assignment``, formgrader's Generate button, ``mlpcore release``):
+  :class:`CheckTestCells` refuses a test cell whose checks the grader could not read.
 
 What a step finds travels in the notebook's metadata (``metadata.mlpcore``), which the sanitize step
 first clears: a submission cannot bring its own.
@@ -31,6 +33,7 @@ from nbconvert.exporters import HTMLExporter
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Float, Integer, Unicode
 
+from ..schema import known_status
 from . import sandbox as os_sandbox
 from .execute import SturdyExecute
 from .files import read_folder
@@ -48,6 +51,17 @@ def configure(c, grading: str) -> None:
     c.GenerateFeedback.preprocessors = []
     c.GenerateFeedback.exporter_class = FeedbackExporter
     c.FeedbackExporter.grading_folder = str(grading)
+    c.GenerateAssignment.preprocessors = release_steps()
+
+
+def release_steps() -> list:
+    """nbgrader's release steps, with :class:`CheckTestCells` once the test cells are in place."""
+    from nbgrader.converters import GenerateAssignment
+    from nbgrader.preprocessors import InstantiateTests
+
+    steps = list(GenerateAssignment.class_traits()["preprocessors"].default())
+    steps.insert(steps.index(InstantiateTests) + 1, CheckTestCells)
+    return steps
 
 
 def sanitize_steps() -> list:
@@ -75,7 +89,31 @@ def _metadata(nb) -> dict:
 
 
 def _add(nb, status: str, reason: str) -> None:
-    _metadata(nb).setdefault("problems", {}).setdefault(status, []).append(reason)
+    _metadata(nb).setdefault("problems", {}).setdefault(known_status(status), []).append(reason)
+
+
+class CheckTestCells(NbGraderPreprocessor):
+    """Release step: every test cell makes checks the grader can read (see
+    :mod:`mlpcore.grading.testcells`). Graded, such a cell would score nothing for everyone;
+    refused here, its author hears which cell and why before any student sees it."""
+
+    def preprocess(self, nb, resources):
+        from ..grading.testcells import UnreadableTestCell, check_calls, is_test_cell
+
+        problems = []
+        for cell in nb.cells:
+            if not is_test_cell(cell):
+                continue
+            grade_id = cell.metadata.nbgrader.get("grade_id", "a test cell")
+            try:
+                if not check_calls(cell.source):
+                    problems.append(f"{grade_id}: it calls no check; write check(\"exercise\", function)")
+            except UnreadableTestCell as exc:
+                problems.append(f"{grade_id}: {exc}")
+        if problems:
+            raise ValueError(f"{resources['unique_key']}: the grader could not read these test cells:\n  "
+                             + "\n  ".join(problems))
+        return nb, resources
 
 
 class RepairSubmission(NbGraderPreprocessor):
@@ -92,7 +130,8 @@ class RepairSubmission(NbGraderPreprocessor):
         import nbformat
         from nbgrader.coursedir import CourseDirectory
 
-        from .submission import NotebookProblems, remove_checker_rebinding, restore_structure
+        from ..schema import NotebookProblems
+        from .submission import remove_checker_rebinding, restore_structure
         from .suspicious import find_reaching_code, find_reaching_files
 
         name, assignment, student = _names(resources)

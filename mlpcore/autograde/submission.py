@@ -27,25 +27,15 @@ from __future__ import annotations
 import ast
 import copy
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 from nbgrader.utils import compute_checksum, is_locked, is_solution
 
+from ..schema import NotebookProblems
+
 # Files in a submission folder that are never the student's notebook.
 IGNORED_PARTS = {".ipynb_checkpoints", "__pycache__"}
-
-
-@dataclass
-class NotebookProblems:
-    """What was wrong with one notebook of a submission: ``{status: [reasons]}``."""
-
-    found_as: str | None = None  # the file name it was found under
-    problems: dict = field(default_factory=dict)
-
-    def add(self, status: str, reason: str) -> None:
-        self.problems.setdefault(status, []).append(reason)
 
 
 def read_notebook(path: Path):

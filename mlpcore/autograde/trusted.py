@@ -22,43 +22,15 @@ a wrong function's outputs match.
 
 from __future__ import annotations
 
-import ast
 import json
 import secrets
 import zlib
 
-from ..grading import PROJECT, channel
+from ..grading import channel
 from ..grading.channel import CallFailed, CallTimeout, ChannelError, decode, encode
 from ..grading.functions import LearnerFunction
+from ..grading.testcells import UnreadableTestCell, check_calls, exercise_of_cell, is_test_cell
 from ..schema import VERDICT_MIME, CheckResult
-
-# The calls a test cell makes, by function name: which exercise each one checks (None: its first argument).
-CHECK_FUNCTIONS = {"check": None, "check_classifier": PROJECT}
-# How many of the learner's functions a check takes, where it is not one: the project's train and predict.
-CHECKED_FUNCTIONS = {PROJECT: 2}
-
-
-def expected_checks(source: str) -> list[tuple[str, bool]]:
-    """``[(exercise, hidden), ...]`` of the check calls in a test cell's source, in order."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return []
-    calls = sorted((node for node in ast.walk(tree) if isinstance(node, ast.Call)
-                    and isinstance(node.func, ast.Name) and node.func.id in CHECK_FUNCTIONS),
-                   key=lambda node: (node.lineno, node.col_offset))
-    found = []
-    for call in calls:
-        exercise = CHECK_FUNCTIONS[call.func.id]
-        if exercise is None:
-            if not call.args or not isinstance(call.args[0], ast.Constant) or not isinstance(call.args[0].value, str):
-                continue
-            exercise = call.args[0].value
-        hidden = next((kw.value.value for kw in call.keywords if kw.arg == "hidden" and isinstance(kw.value, ast.Constant)),
-                      False)
-        found.append((exercise, bool(hidden)))
-    return found
-
 
 class Seeds:
     """The cases' seeds of one grading run: secret, drawn afresh for every run, so that no table of
@@ -216,19 +188,29 @@ def judge_cell(cell, call, seeds: Seeds) -> None:
 
     from ..grading import verdict
 
-    expected = expected_checks(cell.source)
     requests, kept, forged = requests_in(cell.get("outputs", []))
     errors = [out for out in kept if out.get("output_type") == "error"]
-    if not expected:
+    if not is_test_cell(cell):  # an answer graded by hand: no check of it is judged
         cell.outputs = kept
+        return
+    try:
+        expected = check_calls(cell.source)
+        if not expected:
+            raise UnreadableTestCell("it calls no check (a test cell's points come only from check(...) calls)")
+    except UnreadableTestCell as exc:  # the course's own cell (restored before grading): its author's error
+        result = CheckResult(exercise_of_cell(cell), "tampered",
+                             f"the grader cannot read this test cell's checks, so it scores nothing: {exc}. "
+                             "If this is the course's own cell, fix it in the source notebook and release again")
+        cell.outputs = [_error(result.ename, result.message), result.output()]
         return
     if errors and not forged:  # the cell itself raised (a function not defined): that scores 0 already
         cell.outputs = errors
         return
     problem = "the kernel wrote a grading result of its own" if forged else _mismatch(expected, requests)
     results, outputs = [], []
-    for (exercise, hidden), request in zip(expected, requests if problem is None else []):
-        functions = [KernelFunction(call, request["handle"], index, exercise) for index in range(request["functions"])]
+    for check, request in zip(expected, requests if problem is None else []):
+        exercise, hidden = check.exercise, check.hidden
+        functions = [KernelFunction(call, request["handle"], index, exercise) for index in range(check.functions)]
         try:
             result, shown = verdict(exercise, functions, hidden, seeds.for_check(exercise, hidden))
         except CallTimeout as exc:
@@ -249,7 +231,7 @@ def judge_cell(cell, call, seeds: Seeds) -> None:
             outputs.append(_error(result.ename, result.message, shown))
             break
     if problem is not None:
-        result = CheckResult(expected[len(results)][0] if len(results) < len(expected) else expected[-1][0],
+        result = CheckResult(expected[min(len(results), len(expected) - 1)].exercise,
                              "tampered", f"this test cell left no valid result: {problem}")
         results.append(result)
         outputs.append(_error(result.ename, result.message))
@@ -257,20 +239,21 @@ def judge_cell(cell, call, seeds: Seeds) -> None:
 
 
 def _mismatch(expected, requests) -> str | None:
-    """What is wrong with the kernel's requests, or None when there is one valid request per check."""
+    """What is wrong with the kernel's requests, or None when there is one valid request per check
+    (``expected``: the cell's :class:`~mlpcore.grading.testcells.CheckCall` list)."""
     got = []
     for request in requests:
         if not (isinstance(request, dict) and isinstance(request.get("exercise"), str) and type(request.get("hidden")) is bool
                 and isinstance(request.get("handle"), str) and type(request.get("functions")) is int
                 and 1 <= request["functions"] <= 4):
             return f"a malformed check request ({str(request)[:100]})"
-        got.append((request["exercise"], request["hidden"]))
-        if request["functions"] != CHECKED_FUNCTIONS.get(request["exercise"], 1):
-            return f"a request for {request['exercise']} with {request['functions']} functions"
-    if got != expected:
+        got.append((request["exercise"], request["hidden"], request["functions"]))
+    wanted = [(check.exercise, check.hidden, check.functions) for check in expected]
+    if got != wanted:
         def describe(calls):
-            return ", ".join(f"{name}{' (hidden)' if hidden else ''}" for name, hidden in calls) or "none"
-        return f"the checks it should make are {describe(expected)}, but the kernel asked for {describe(got)}"
+            return ", ".join(f"{name}{' (hidden)' if hidden else ''}" + (f" with {n} functions" if n > 1 else "")
+                             for name, hidden, n in calls) or "none"
+        return f"the checks it should make are {describe(wanted)}, but the kernel asked for {describe(got)}"
     return None
 
 

@@ -342,7 +342,8 @@ def grade_folder(folder: Path) -> dict:
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
-    from .submission import NotebookProblems, locate_notebooks, read_notebook
+    from ..schema import NotebookProblems
+    from .submission import locate_notebooks, read_notebook
 
     job = json.loads((folder / "job.json").read_text())
     student, assignment, settings = job["student_id"], job["assignment"], job["settings"]

@@ -32,7 +32,7 @@ from .project import NAME as PROJECT
 from .project import check_classifier
 from .table import EXERCISES
 
-__all__ = ["check", "check_classifier", "verdict", "ExerciseFailed", "ReferenceUsed", "EXERCISES",
+__all__ = ["check", "check_classifier", "verdict", "ExerciseFailed", "ReferenceUsed", "EXERCISES", "PROJECT",
            "failed_in_hidden_cases"]
 
 
