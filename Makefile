@@ -7,13 +7,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo lab formgrader test test-browser test-gpu bench bench-grading bench-notebooks release clean
+.PHONY: help demo lab formgrader lint test test-browser test-gpu bench bench-grading bench-notebooks release clean
 
 help:
 	@echo "make demo      the grading loop on an embedded class of 11: release, grade in parallel, feedback, report"
 	@echo "make lab       open the course in JupyterLab (start with 01-matrices; the Validate button checks a notebook)"
 	@echo "make formgrader  the instructor's JupyterLab on the course root: formgrader shows the class mlpcore grade graded"
 	@echo "make release   regenerate the learners' notebooks in course/ from solutions/ (nbgrader generate_assignment)"
+	@echo "make lint      ruff on the code and the tests, mypy on the typed contracts (pyproject.toml says which)"
 	@echo "make test      run the whole test suite (NumPy and array-api-strict, the course round trip; GPU cases skip without a GPU)"
 	@echo "make test-browser  the course in headless Chromium: JupyterLab, formgrader, feedback and report pages"
 	@echo "make test-gpu  run only the GPU cases (needs CuPy and a CUDA device: pip install -e '.[gpu]')"
@@ -45,6 +46,10 @@ formgrader: $(STAMP)
 # Regenerate the released notebooks in course/ from solutions/ (after editing a solution notebook).
 release: $(STAMP)
 	$(BIN)/mlpcore release
+
+lint: $(STAMP)
+	$(BIN)/ruff check mlpcore tests benchmarks browser_tests
+	$(BIN)/mypy
 
 # In parallel (one worker per core): the course tests run every notebook several times.
 # loadgroup keeps the tests that share one graded class (tests/test_autograde.py) on one worker.

@@ -3,7 +3,8 @@
 ``python -m benchmarks.grading [--copies N] [--workers 2]`` (or ``make bench-grading``) grades a class
 of N copies of the sample class's ordinary students (perfect, blank, partial, mistakes: every one runs
 the whole notebook) with nbgrader's own ``autograde`` (with the course's configuration, which runs
-mlpcore's pipeline), one student after another as ``nbgrader autograde`` does, then with ``mlpcore grade --workers 1`` and ``--workers W`` (in the bubblewrap sandbox
+mlpcore's pipeline), one student after another as ``nbgrader autograde`` does, then with
+``mlpcore grade --workers 1`` and ``--workers W`` (in the bubblewrap sandbox
 where it works) and ``--workers W --sandbox none``; then the ordinary students alone and beside a CPU
 hog (a kernel with 30 busy threads). It prints the rates, their ratio, what the sandbox costs and the
 classmates' time beside the hog, and writes
@@ -99,7 +100,7 @@ def beside_a_hog(base: Path, workers: int) -> dict:
     hog.cells.append(nbformat.v4.new_code_cell(HOG_CELL))
     settings = {"cell_timeout": 60, "notebook_timeout": 90}
     means = {}
-    for run, students in (("alone", classmates), ("beside", ["hog"] + classmates)):
+    for run in ("alone", "beside"):
         if run == "beside":
             (base / "hog-class" / "hog" / ASSIGNMENT).mkdir(parents=True)
             nbformat.write(hog, base / "hog-class" / "hog" / ASSIGNMENT / f"{NOTEBOOK}.ipynb")

@@ -14,7 +14,7 @@ cross-entropy loss, in :func:`mlpcore.losses.softmax_cross_entropy`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 from .backend import namespace_of
 from .guard import reference

@@ -147,16 +147,36 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_training_options(commands.add_parser("train", help="train a model and report its test accuracy"))
     commands.add_parser("bench", help="speed and memory benchmarks (options: mlpcore bench --help)", add_help=False)
-    from .autograde.commands import add_commands
+    missing = course_tools_missing()
+    if missing is None:
+        from .autograde.commands import add_commands
 
-    add_commands(commands)
+        add_commands(commands)
+    else:
+        parser.epilog = (f"The course commands (release, grade, check, lab, ...) need the course tools: "
+                         f"pip install 'mlpcore[course]' ({missing} is not installed).")
     return parser
+
+
+def course_tools_missing() -> str | None:
+    """The name of a module the course commands need that is not installed (``pip install mlpcore``
+    without the ``course`` extra), or None."""
+    try:
+        import mlpcore.autograde.commands  # noqa: F401  (nbgrader, Jupyter)
+    except ModuleNotFoundError as exc:
+        return exc.name
+    return None
 
 
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["bench"]:
         return bench(argv[1:])
+    missing = course_tools_missing() if argv[:1] and not argv[0].startswith("-") and argv[0] != "train" else None
+    if missing is not None:
+        print(f"mlpcore {argv[0]}: this command needs the course tools, and {missing} is not installed: "
+              "pip install 'mlpcore[course]'", file=sys.stderr)
+        return 2
     args = build_parser().parse_args(argv)
     try:
         return args.run(args) if hasattr(args, "run") else train(args)

@@ -39,6 +39,19 @@ def load_config(root):
     return PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
 
 
+def exercise_files(root) -> dict[str, bytes]:
+    """The course's own exercise files (``configure(c, ..., exercises=[...])`` in its nbgrader_config.py),
+    ``{file name: contents}``; ``ValueError`` for two files of one name or a file that is missing."""
+    files = {}
+    for path in map(Path, load_config(root).CourseExercises.get("files", [])):
+        if not path.is_file():
+            raise ValueError(f"the course's exercise file {path} (in {CONFIG_FILE}) does not exist")
+        if path.name in files:
+            raise ValueError(f"two of the course's exercise files are named {path.name}: give each its own name")
+        files[path.name] = path.read_bytes()
+    return files
+
+
 def nbgrader_api(root, overrides=None):
     """nbgrader's :class:`NbGraderAPI` for the course at ``root`` (``overrides``: a traitlets
     ``Config`` merged over the course's).
@@ -84,3 +97,14 @@ def release(root, names=None) -> list[Path]:
             raise RuntimeError(f"nbgrader could not release {name}:\n{response.get('log') or ''}{response.get('error') or ''}")
         written.extend(notebooks(root, name, RELEASE_DIRECTORY))
     return written
+
+
+def course_root(given) -> Path:
+    """The course root: ``given``, else the current folder or the repository this package is in,
+    whichever holds the nbgrader configuration and the source notebooks."""
+    candidates = [Path(given)] if given else [Path.cwd(), Path(__file__).resolve().parents[1]]
+    for candidate in candidates:
+        if (candidate / CONFIG_FILE).is_file() and (candidate / SOURCE_DIRECTORY).is_dir():
+            return candidate.resolve()
+    raise FileNotFoundError(f"{candidates[0].resolve()} is not a course root: it should hold {CONFIG_FILE} "
+                            f"and {SOURCE_DIRECTORY}/ (run from the repository's top level or give --course-root)")

@@ -14,12 +14,18 @@ defined here once:
 * what grading gave a cell and a notebook, :class:`CellOutcome` and
   :class:`NotebookOutcome`: the JSON kept in ``outcomes/<assignment>/<student>.json``
   (see :mod:`mlpcore.autograde.outcome`), read by the tables, the report and the
-  feedback pages.
+  feedback pages;
+* what a grading run holds each kernel to, :class:`GradingSettings`, and what the pipeline's
+  steps leave in a notebook's metadata (:data:`METADATA_KEY`).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+
+# A graded notebook's metadata key for what the pipeline's steps found:
+# ``{"problems": {status: [reasons]}, "violations": [...], "sandbox": label}``.
+METADATA_KEY = "mlpcore"
 
 # ------------------------------------------------------------------------------------------ a check's verdict
 
@@ -233,10 +239,14 @@ def _number(value, key: str, what: str) -> float:
     return float(value)
 
 
-def _text(value, key: str, what: str, optional: bool = False) -> str | None:
-    if not (isinstance(value, str) or (optional and value is None)):
+def _text(value, key: str, what: str) -> str:
+    if not isinstance(value, str):
         raise ValueError(f"{what}'s {key} should be text, not {type(value).__name__}")
     return value
+
+
+def _optional_text(value, key: str, what: str) -> str | None:
+    return None if value is None else _text(value, key, what)
 
 
 @dataclass
@@ -271,7 +281,7 @@ class CellOutcome:
         grade_id, outcome = _text(data["grade_id"], "grade_id", what), _text(data["outcome"], "outcome", what)
         if outcome not in OUTCOME_WORDS:
             raise ValueError(f"a graded cell's outcome is one of {', '.join(OUTCOME_WORDS)}, not {outcome!r}")
-        mistake = _text(data.get("mistake"), "mistake", what, optional=True)
+        mistake = _optional_text(data.get("mistake"), "mistake", what)
         message = _text(data.get("message") or "", "message", what)
         if mistake:  # saved before verdicts: the message repeated the mistake on its last line
             message = message.removesuffix(_MISTAKE_LINE.format(mistake))
@@ -321,7 +331,7 @@ class NotebookOutcome:
                 status in STATUSES and isinstance(reasons, list) and all(isinstance(r, str) for r in reasons)
                 for status, reasons in problems.items()):
             raise ValueError(f"a graded notebook's problems should be {{status: [reason, ...]}}: {str(problems)[:200]}")
-        found_as = _text(data.get("found_as"), "found_as", what, optional=True)
+        found_as = _optional_text(data.get("found_as"), "found_as", what)
         return cls({status: list(reasons) for status, reasons in problems.items()}, found_as,
                    [CellOutcome.from_json(cell) for cell in data["cells"]])
 
@@ -330,3 +340,42 @@ def notebooks_of(result: dict) -> dict[str, NotebookOutcome]:
     """The graded notebooks of a submission's outcome (the dict an ``outcomes/*.json`` file holds),
     by name; ``ValueError`` when one is not a graded notebook."""
     return {name: NotebookOutcome.from_json(graded) for name, graded in result.get("notebooks", {}).items()}
+
+
+# ------------------------------------------------------------------------------------------ settings
+
+
+@dataclass(frozen=True)
+class GradingSettings:
+    """What a grading run holds each kernel to; the defaults are those of ``mlpcore grade``.
+
+    A job carries them as :meth:`to_json`'s dict (the same keys as the options), and a saved outcome's
+    fingerprint includes them, so grading again with other limits grades again."""
+
+    notebook_timeout: float = 600.0  # seconds per notebook
+    cell_timeout: int = 120  # seconds per cell (nbgrader's own limit)
+    memory_mb: int = 2048  # address space per kernel
+    max_output_bytes: int = 1_000_000  # output kept per cell
+    max_file_mb: int = 100  # largest file a kernel may write
+    kernel_startup_timeout: int = 60  # seconds a kernel has to start (doubled on each retry)
+    sandbox: str = "auto"  # bwrap, none, or auto: bwrap where it works (see mlpcore.autograde.sandbox)
+    tmp_mb: int = 256  # size of each of a sandboxed kernel's private writable folders (/tmp, home, work)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data) -> GradingSettings:
+        """Settings from :meth:`to_json`'s dict, any key left out taking its default; ``ValueError``
+        naming the key for an unknown key or a value of the wrong type."""
+        if not isinstance(data, dict):
+            raise ValueError(f"grading settings should be a dict, not {type(data).__name__}")
+        kinds = {f.name: str(f.type) for f in fields(cls)}  # the annotations' text: "float", "int", "str"
+        unknown = set(data) - set(kinds)
+        if unknown:
+            raise ValueError(f"unknown grading settings {sorted(unknown)}; the settings are {', '.join(kinds)}")
+        for key, value in data.items():
+            wanted = {"float": (int, float), "int": (int,), "str": (str,)}[kinds[key]]
+            if isinstance(value, bool) or not isinstance(value, wanted):
+                raise ValueError(f"the grading setting {key} should be {kinds[key]}, not {value!r}")
+        return cls(**data)

@@ -28,7 +28,8 @@ ALLOWED = {
     "writes inside the folder": ("open('mine.txt', 'w').write('fine')\nfd = os.open('.', os.O_RDONLY)\n"
                                  "os.close(os.open('other.txt', os.O_WRONLY | os.O_CREAT, dir_fd=fd))\nos.mkfifo('pipe')\n"
                                  "import sqlite3\nc = sqlite3.connect(':memory:')\nc.execute(\"ATTACH DATABASE 'local.db' AS l\")"),
-    "a read-only SQLite database outside": ("import sqlite3\nc = sqlite3.connect(f'file:{os.path.join(OUTSIDE, \"book.db\")}?mode=ro', uri=True)\n"
+    "a read-only SQLite database outside": ("import sqlite3\n"
+                                            "c = sqlite3.connect(f'file:{os.path.join(OUTSIDE, \"book.db\")}?mode=ro', uri=True)\n"
                                            "c.execute('select count(*) from t').fetchone()"),
     "reading outside": "open(os.path.join(OUTSIDE, 'victim.txt')).read()",
 }
@@ -61,7 +62,8 @@ def _attempt(tmp_path, code: str) -> tuple[str, list]:
     result = [line for line in run.stdout.splitlines() if line.startswith("RESULT")]
     assert result, run.stderr
     recorded = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-    untouched = (outside / "victim.txt").stat().st_mode & 0o777 != 0o777 and sorted(p.name for p in outside.iterdir()) == ["book.db", "victim.txt"]
+    untouched = ((outside / "victim.txt").stat().st_mode & 0o777 != 0o777
+                 and sorted(p.name for p in outside.iterdir()) == ["book.db", "victim.txt"])
     return result[0], recorded, untouched
 
 

@@ -37,7 +37,8 @@ def installed_elsewhere(tmp_path_factory):
     if sandbox.full_sandbox_problem():
         pytest.skip(f"the full sandbox cannot run here: {sandbox.full_sandbox_problem()}")
     base = tmp_path_factory.mktemp("elsewhere")
-    # The package's sources only (no solutions, no tests), built into a wheel (pip builds it in an isolated environment, as for any install).
+    # The package's sources only (no solutions, no tests), built into a wheel (pip builds it in an isolated
+    # environment, as for any install).
     sources = base / "sources"
     sources.mkdir()
     shutil.copytree(ROOT / "mlpcore", sources / "mlpcore", ignore=shutil.ignore_patterns("__pycache__"))

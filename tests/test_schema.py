@@ -16,7 +16,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from mlpcore.autograde.outcome import cell_outcome, collect, notebook_problems, read_saved
-from mlpcore.autograde.pipeline import METADATA_KEY
+from mlpcore.schema import METADATA_KEY
 from mlpcore.autograde.report import needing_attention, status_badge
 from mlpcore.schema import NotebookProblems
 from mlpcore.grading import ExerciseFailed

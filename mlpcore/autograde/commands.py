@@ -12,18 +12,10 @@ import sys
 from pathlib import Path
 
 from .. import course
+from ..course import course_root
 from . import sandbox, worker
 
 DEMO_OUTPUT = Path("grading") / "demo"
-
-
-def course_root(given) -> Path:
-    candidates = [Path(given)] if given else [Path.cwd(), Path(__file__).resolve().parents[2]]
-    for candidate in candidates:
-        if (candidate / course.CONFIG_FILE).is_file() and (candidate / course.SOURCE_DIRECTORY).is_dir():
-            return candidate.resolve()
-    raise FileNotFoundError(f"{candidates[0].resolve()} is not a course root: it should hold {course.CONFIG_FILE} "
-                            f"and {course.SOURCE_DIRECTORY}/ (run from the repository's top level or give --course-root)")
 
 
 def _positive(kind):

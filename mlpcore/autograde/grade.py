@@ -20,7 +20,6 @@ unchanged since its last grading is not graded again, unless that grading ended 
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import os
@@ -31,17 +30,13 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from .. import course
-from ..schema import Status, notebooks_of
+from ..schema import Status
 from . import gradebook, sandbox, worker
 from .files import is_read, read_regular_file, walk
 from .outcome import read_saved
+from .tables import load_outcomes, outcome_path, write_tables
 
 NBGRADER_EXPORT = "nbgrader-export.csv"
-GRADES_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "reasons", "seconds", "sandbox"]
-EXERCISE_COLUMNS = ["student_id", "assignment", "notebook", "exercise", "grade_id", "score", "max_score",
-                    "outcome", "mistake"]
-
-
 def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
@@ -71,10 +66,6 @@ def fingerprint(submission: Path, assignment_digest: str, settings: dict) -> str
     return digest.hexdigest()
 
 
-def outcome_path(output: Path, assignment: str, student: str) -> Path:
-    return output / "outcomes" / assignment / f"{student}.json"
-
-
 def _feedback_out_of_date(output: Path, assignment: str, student: str) -> bool:
     """Whether a graded student's feedback pages are missing or older than their outcome."""
     saved = outcome_path(output, assignment, student)
@@ -89,33 +80,6 @@ def _needs_grading(saved: Path, fingerprint_now: str) -> bool:
     ``error`` of the grader's (a busy machine, a kernel that did not start), which a rerun may not repeat."""
     previous = read_saved(saved) if saved.is_file() else None
     return previous is None or previous.get("fingerprint") != fingerprint_now or previous.get("status") == "error"
-
-
-def load_outcomes(output: Path, assignment: str | None = None) -> list[dict]:
-    """The saved outcomes of one assignment (or of all), by assignment then student."""
-    folder = output / "outcomes"
-    pattern = f"{assignment}/*.json" if assignment else "*/*.json"
-    return [saved for path in sorted(folder.glob(pattern)) if (saved := read_saved(path)) is not None]
-
-
-def write_tables(output: Path) -> None:
-    """``grades.csv`` and ``exercises.csv`` from every saved outcome."""
-    everything = load_outcomes(output)
-    with open(output / "grades.csv", "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, GRADES_COLUMNS)
-        writer.writeheader()
-        for result in everything:
-            writer.writerow({**{key: result.get(key) for key in GRADES_COLUMNS}, "reasons": " | ".join(result["reasons"]),
-                             "sandbox": result.get("sandbox") or "none"})
-    with open(output / "exercises.csv", "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, EXERCISE_COLUMNS)
-        writer.writeheader()
-        for result in everything:
-            for notebook, graded in notebooks_of(result).items():
-                for cell in graded.cells:
-                    row = cell.to_json()
-                    writer.writerow({"student_id": result["student_id"], "assignment": result["assignment"],
-                                     "notebook": notebook, **{key: row[key] for key in EXERCISE_COLUMNS[3:]}})
 
 
 def write_nbgrader_config(root: Path, submissions: Path, output: Path) -> None:
@@ -203,8 +167,11 @@ def grade_class(root, assignment: str, submissions, output, workers: int | None 
     output.mkdir(parents=True, exist_ok=True)
 
     source = root / course.SOURCE_DIRECTORY / assignment
+    exercise_files = course.exercise_files(root)
     digest = hashlib.sha256()
     _hash_tree(digest, source)
+    for name, data in sorted(exercise_files.items()):  # a changed exercise grades everyone again
+        digest.update(name.encode() + b"\0" + data)
     assignment_digest = digest.hexdigest()
     prints = {student: fingerprint(submissions / student / assignment, assignment_digest, settings)
               for student in students}
@@ -218,7 +185,7 @@ def grade_class(root, assignment: str, submissions, output, workers: int | None 
         source_files = {path.relative_to(source).as_posix(): path.read_bytes() for path in sorted(source.rglob("*"))
                         if path.is_file() and path.suffix != ".ipynb" and ".ipynb_checkpoints" not in path.parts}
         jobs = (worker.make_job(student, assignment, submissions / student / assignment, release, source_files,
-                                template, settings) for student in todo)
+                                template, settings, exercise_files) for student in todo)
         workers = workers or default_workers()
         where = f"on the Dask cluster at {scheduler}" if scheduler else f"with {workers} worker{'s' * (workers > 1)}"
         bar = _Progress(len(todo), progress, f"grading {assignment}")

@@ -150,7 +150,6 @@ def record(output: Path, outcome: dict) -> None:
     from nbgrader.api import Gradebook
 
     from ..schema import Status
-    from .pipeline import flag_notebook
 
     assignment, student = outcome["assignment"], outcome["student_id"]
     timestamp = datetime.fromisoformat(outcome["timestamp"]) if outcome.get("timestamp") else None
@@ -217,3 +216,19 @@ def _not_graded(release: bytes, reasons) -> bytes:
         f"**mlpcore grader: this notebook was not graded.** What stands below is the release, not the "
         f"student's work, which scored 0:\n\n{why}"))
     return nbformat.writes(notebook).encode("utf-8")
+
+
+def flag_notebook(submitted, problems: dict, status_table) -> None:
+    """Flag ``submitted`` (nbgrader's SubmittedNotebook) when any of ``problems`` needs the instructor's
+    eye, and say why in the auto comment of its first comment cell; lift an earlier flag otherwise."""
+    attention = [f"{status}: {reason}" for status, reasons in problems.items() if reasons
+                 and status_table.named(status).needs_attention for reason in reasons]
+    submitted.flagged = bool(attention)
+    comments = sorted(submitted.comments, key=lambda comment: comment.name)
+    if comments:
+        note = "mlpcore grader: " + " | ".join(attention)[:2000] if attention else None
+        first = comments[0]
+        kept = (first.auto_comment or "").split("\n\nmlpcore grader: ")[0]
+        if kept.startswith("mlpcore grader: "):
+            kept = ""
+        first.auto_comment = "\n\n".join(part for part in (kept, note) if part) or None

@@ -97,7 +97,7 @@ def exchange_note(exchange_folder) -> str:
 
 
 def run_lab(args) -> int:
-    from .commands import course_root
+    from ..course import course_root
 
     root = course_root(args.course_root)
     extra = args.jupyter_args[1:] if args.jupyter_args[:1] == ["--"] else args.jupyter_args

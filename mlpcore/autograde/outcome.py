@@ -33,7 +33,7 @@ from pathlib import Path
 from nbgrader.utils import is_grade
 
 from ..grading.testcells import exercise_of_cell, is_test_cell
-from ..schema import (CELL_OUTCOME_OF_CHECK, STATUSES, CellOutcome, CheckResult, NotebookOutcome,
+from ..schema import (CELL_OUTCOME_OF_CHECK, METADATA_KEY, STATUSES, CellOutcome, CheckResult, NotebookOutcome,
                       verdicts, worst)
 from .files import TooBig, read_regular_file
 from .execute import CELL_TIMEOUT, KERNEL_DIED, NOT_RUN, OUTPUT_TRUNCATED_NOTE
@@ -238,8 +238,6 @@ def _graded_cells(source, scores: dict, graded: bool) -> list[CellOutcome]:
 
 def notebook_outcome(graded, db_url: str, assignment: str, student: str, name: str) -> NotebookOutcome:
     """One graded notebook's outcome, its statuses read from ``metadata.mlpcore`` (the pipeline's)."""
-    from .pipeline import METADATA_KEY
-
     grades, _, _ = read_grades(db_url, assignment, student)
     problems = graded.metadata.get(METADATA_KEY, {}).get("problems") or {}
     return NotebookOutcome(problems, None, _graded_cells(graded, grades.get(name, {}), True))
@@ -257,8 +255,6 @@ def collect(course: Path, student: str, assignment: str, release: dict, problems
     autograded notebooks' statuses (``metadata.mlpcore``, written by the pipeline) and ``problems``,
     what the worker found in the submitted folder (``{notebook: NotebookProblems}``)."""
     import nbformat
-
-    from .pipeline import METADATA_KEY
 
     grades, comments, timestamp = read_grades(f"sqlite:///{course / 'gradebook.db'}", assignment, student)
     notebooks = {}

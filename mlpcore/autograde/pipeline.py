@@ -31,20 +31,22 @@ from pathlib import Path
 
 from nbconvert.exporters import HTMLExporter
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Float, Integer, Unicode
+from traitlets import Float, Integer, List, Unicode
+from traitlets.config import Configurable
 
-from ..schema import known_status
+from ..schema import METADATA_KEY, known_status
 from . import sandbox as os_sandbox
+from .kernelspec import KERNEL_NAME, KernelFolders, kernel_spec
 from .execute import SturdyExecute
 from .files import read_folder
 
-METADATA_KEY = "mlpcore"  # notebook metadata: {"problems": {status: [reasons]}, "violations": [...]}
-KERNEL_NAME = "mlpcore-grading"
 
 
-def configure(c, grading: str) -> None:
+def configure(c, grading: str, exercises=()) -> None:
     """Point nbgrader's autograde and feedback at mlpcore's pipeline, in an ``nbgrader_config.py``
-    (``c``: its configuration; ``grading``: the grading folder, where outcomes and tables live)."""
+    (``c``: its configuration; ``grading``: the grading folder, where outcomes and tables live;
+    ``exercises``: the course's exercise files, absolute paths: see :mod:`mlpcore.grading.registry`)."""
+    c.CourseExercises.files = [str(path) for path in exercises]
     c.Autograde.sanitize_preprocessors = sanitize_steps()
     c.Autograde.autograde_preprocessors = autograde_steps()
     c.RecordOutcome.grading_folder = str(grading)
@@ -92,6 +94,21 @@ def _add(nb, status: str, reason: str) -> None:
     _metadata(nb).setdefault("problems", {}).setdefault(known_status(status), []).append(reason)
 
 
+class CourseExercises(Configurable):
+    """The exercises a course defines itself (``configure(c, ..., exercises=[...])``): the grader
+    registers the course's own copy of each file, whatever a student's folder holds."""
+
+    files = List(Unicode(), help="The course's exercise files (absolute paths)").tag(config=True)
+
+    def load(self) -> None:
+        """Register exactly the configured files (and forget those an earlier job of this process loaded)."""
+        from ..grading import registry
+
+        registry.unload_files()
+        for path in self.files:
+            registry.load(Path(path))
+
+
 class CheckTestCells(NbGraderPreprocessor):
     """Release step: every test cell makes checks the grader can read (see
     :mod:`mlpcore.grading.testcells`). Graded, such a cell would score nothing for everyone;
@@ -100,6 +117,7 @@ class CheckTestCells(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         from ..grading.testcells import UnreadableTestCell, check_calls, is_test_cell
 
+        CourseExercises(config=self.config).load()
         problems = []
         for cell in nb.cells:
             if not is_test_cell(cell):
@@ -165,7 +183,7 @@ class RepairSubmission(NbGraderPreprocessor):
 
 def _delete_copies_of_links(submitted: Path, autograded: Path) -> None:
     """Delete from ``autograded`` what nbgrader copied there out of a link in ``submitted``."""
-    for path, relative, info in _links(submitted):
+    for _path, relative, _info in _links(submitted):
         copy = autograded / relative
         if copy.is_dir() and not copy.is_symlink():
             shutil.rmtree(copy)
@@ -197,8 +215,7 @@ class SandboxedExecute(SturdyExecute):
     scratch = Unicode("", help="Folder for the kernels' own folders (default: a temporary one per notebook)").tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
-        from .worker import KernelFolders, kernel_spec
-
+        CourseExercises(config=self.config).load()  # the checks judged here may be the course's own
         resolved = self.sandbox_resolved or os_sandbox.resolve(self.sandbox)
         with tempfile.TemporaryDirectory(prefix="mlpcore-kernel-", dir=self.scratch or None) as scratch:
             folder = Path(scratch)
@@ -254,7 +271,7 @@ class RecordOutcome(NbGraderPreprocessor):
         from nbgrader.api import Gradebook
 
         from ..schema import Status
-        from .gradebook import name_if_unnamed
+        from .gradebook import flag_notebook, name_if_unnamed
         from .outcome import notebook_problems
 
         name, assignment, student = _names(resources)
@@ -275,7 +292,7 @@ class RecordOutcome(NbGraderPreprocessor):
                 "memory_mb": execute.get("memory_mb", 2048)}
 
     def _write_outcome(self, nb, resources) -> None:
-        from .grade import outcome_path, write_tables
+        from .tables import outcome_path, write_tables
         from .outcome import notebook_outcome, submission_outcome, read_saved
 
         name, assignment, student = _names(resources)
@@ -290,22 +307,6 @@ class RecordOutcome(NbGraderPreprocessor):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(result, indent=1))
         write_tables(folder)
-
-
-def flag_notebook(submitted, problems: dict, status_table) -> None:
-    """Flag ``submitted`` (nbgrader's SubmittedNotebook) when any of ``problems`` needs the instructor's
-    eye, and say why in the auto comment of its first comment cell; lift an earlier flag otherwise."""
-    attention = [f"{status}: {reason}" for status, reasons in problems.items() if reasons
-                 and status_table.named(status).needs_attention for reason in reasons]
-    submitted.flagged = bool(attention)
-    comments = sorted(submitted.comments, key=lambda comment: comment.name)
-    if comments:
-        note = "mlpcore grader: " + " | ".join(attention)[:2000] if attention else None
-        first = comments[0]
-        kept = (first.auto_comment or "").split("\n\nmlpcore grader: ")[0]
-        if kept.startswith("mlpcore grader: "):
-            kept = ""
-        first.auto_comment = "\n\n".join(part for part in (kept, note) if part) or None
 
 
 class FeedbackExporter(HTMLExporter):

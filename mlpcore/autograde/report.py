@@ -8,7 +8,8 @@
 
 The HTML page needs nothing but itself (the figure is embedded, the CSS inline), so it can be
 mailed or archived. It reads on a phone too: there the page shows a figure drawn for a phone (one
-column, the panels one above the other, :func:`draw_phone_figure`) and each table row is a card. Every text that can come from a student (ids, reasons, messages) is escaped.
+column, the panels one above the other, :func:`draw_phone_figure`) and each table row is a card.
+Every text that can come from a student (ids, reasons, messages) is escaped.
 The small HTML helpers here are shared with :mod:`mlpcore.autograde.feedback`.
 """
 

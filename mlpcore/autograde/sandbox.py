@@ -25,10 +25,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ..schema import GradingSettings
+
 CHOICES = ("auto", "bwrap", "none")
 BWRAP, NONE, SECCOMP = "bwrap", "none", "seccomp"
 FULL = f"{BWRAP}+{SECCOMP}"  # bubblewrap, and no process can be started
-DEFAULT_TMP_MB = 256
+DEFAULT_TMP_MB = GradingSettings.tmp_mb
 # The kernel's temporary folder (TMPDIR), inside its private /tmp. Not /tmp itself: the fence still
 # reports Python writes elsewhere in /tmp, as it does without a sandbox.
 PRIVATE_TMP = "/tmp/kernel"
@@ -80,7 +82,7 @@ _IMPORT_PROBE = ("import importlib.util, json, sys; spec = importlib.util.find_s
 _SITE_FOLDERS = ("site-packages", "dist-packages")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _kernel_imports() -> tuple[tuple[str, ...], tuple[str, ...]]:
     """``(sys.path, mlpcore's folders)`` of a fresh ``python -P -s``, as a grading kernel starts."""
     from .kernel import PYTHON_FLAGS
@@ -118,7 +120,7 @@ def _outermost(paths) -> list[Path]:
     return [path for path in paths if not any(other != path and other in path.parents for other in paths)]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def bwrap_problem() -> str | None:
     """Why bubblewrap cannot sandbox a Python process here, or ``None`` when it can (tried for real:
     an installed ``bwrap`` may still be refused namespaces, in a container for instance)."""
@@ -152,7 +154,7 @@ else:
 """
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def process_blocking_problem() -> str | None:
     """Why a grading kernel cannot be kept from starting processes here (its seccomp filter), or ``None``."""
     from .kernel import PYTHON_FLAGS
@@ -264,11 +266,9 @@ def environment_home(home: Path) -> dict:
 def main() -> int:
     """``python -m mlpcore.autograde.sandbox``: what ``mlpcore grade`` would hold a kernel to here, with
     its default settings; exit status 0 only where the full sandbox works."""
-    from .worker import DEFAULT_SETTINGS
-
     resolved = resolve("auto")
     print(describe(resolved))
-    for limit in limits(resolved, DEFAULT_SETTINGS):
+    for limit in limits(resolved, GradingSettings().to_json()):
         print(f"  {limit}")
     return 0 if resolved == FULL else 1
 

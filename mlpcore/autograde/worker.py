@@ -36,29 +36,18 @@ import time
 import traceback
 from pathlib import Path
 
-from .. import threads
-from ..grading.channel import TRUSTED_ENV
+from ..schema import GradingSettings
 from . import outcome as outcomes
 from . import sandbox as os_sandbox
 from .files import FolderContents, folder_size, read_folder, write_tree
-from .kernel import (CPU_ENV, FILE_SIZE_ENV, MEMORY_ENV, NO_PROCESSES_ENV, PYTHON_FLAGS, SANDBOX_ENV, SEED_ENV,
-                     VIOLATIONS_ENV)
+from .kernelspec import process_environment
 
 DONE = "mlpcore-grading-done"  # the line a grading process prints after each job
 # The student's name inside a job's scratch course. A real id may not fit there: nbgrader reads
 # paths as glob patterns ("[" breaks them) and the kernel's folder lists are split at ":".
 SCRATCH_STUDENT = "student"
-# Settings a job carries; the defaults are those of `mlpcore grade`.
-DEFAULT_SETTINGS = {
-    "notebook_timeout": 600.0,  # seconds per notebook
-    "cell_timeout": 120,  # seconds per cell (nbgrader's own limit)
-    "memory_mb": 2048,  # address space per kernel
-    "max_output_bytes": 1_000_000,  # output kept per cell
-    "max_file_mb": 100,  # largest file a kernel may write
-    "kernel_startup_timeout": 60,  # seconds a kernel has to start (doubled on each retry)
-    "sandbox": "auto",  # bwrap, none, or auto: bwrap where it works (see sandbox.py)
-    "tmp_mb": os_sandbox.DEFAULT_TMP_MB,  # a sandboxed kernel's private /tmp
-}
+# Settings a job carries (mlpcore.schema.GradingSettings as a dict); the defaults are those of `mlpcore grade`.
+DEFAULT_SETTINGS = GradingSettings().to_json()
 # A job whose grading failed for a reason not the submission's (status "error") is graded again this
 # many times: on a loaded machine a kernel can miss its start-up time once and start the next time.
 GRADER_RETRIES = 2
@@ -67,23 +56,13 @@ MAX_SUBMISSION_BYTES = 50 * 2**20
 # What comes back from a job's autograded folder besides its notebooks (nbgrader's copy of the submission's
 # other files; what the kernel writes stays in its own folder and never comes back).
 MAX_AUTOGRADED_BYTES = 2 * MAX_SUBMISSION_BYTES
-# Fewer malloc arenas: many short-lived kernels at once, each with a few threads.
-MALLOC_ARENAS = {"MALLOC_ARENA_MAX": "2"}
-
-
-def _process_environment() -> dict:
-    """Extra variables for the grading processes and their kernels: the course's BLAS threads per
-    kernel (one unless MLPCORE_BLAS_THREADS says otherwise: the workers are the parallelism, and
-    threads on top of them would oversubscribe the cores)."""
-    return {**threads.kernel_environment(), **MALLOC_ARENAS}
-
-
 def make_job(student_id: str, assignment: str, submission: Path, release: dict, source_files: dict,
-             template_gradebook: bytes, settings: dict) -> dict:
+             template_gradebook: bytes, settings: dict, exercise_files: dict | None = None) -> dict:
     """Everything needed to grade one submission, as plain data.
 
     ``release``: ``{notebook name: release notebook bytes}``; ``source_files``: the
-    assignment's other files (data the notebooks read), ``{relative path: bytes}``. Of the
+    assignment's other files (data the notebooks read), ``{relative path: bytes}``;
+    ``exercise_files``: the course's own exercise files, ``{file name: bytes}``. Of the
     submission, only regular files are read (:mod:`mlpcore.autograde.files`): links and special
     files are listed under ``refused``, never followed.
     """
@@ -101,6 +80,7 @@ def make_job(student_id: str, assignment: str, submission: Path, release: dict, 
         "source_files": source_files,
         "gradebook": template_gradebook,
         "settings": {**DEFAULT_SETTINGS, **settings},
+        "exercise_files": exercise_files or {},
     }
 
 
@@ -133,6 +113,7 @@ def _grade_once(job: dict) -> dict:
         write_tree(folder / "submission", job["files"])
         write_tree(folder / "release", {f"{name}.ipynb": data for name, data in job["release"].items()})
         write_tree(folder / "source", job["source_files"])
+        write_tree(folder / "exercises", job.get("exercise_files") or {})
         (folder / "template.db").write_bytes(job["gradebook"])
         meta = {key: job.get(key, default) for key, default in
                 (("student_id", None), ("assignment", None), ("settings", None), ("too_big", ""), ("refused", []))}
@@ -171,7 +152,7 @@ class GradingProcess:
         self.process = None
 
     def _start(self) -> None:
-        env = {**os.environ, **_process_environment()}
+        env = {**os.environ, **process_environment()}
         env.pop("MPLBACKEND", None)  # the kernels' inline figures, for the feedback
         self.log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
@@ -241,72 +222,6 @@ def stop_grading_processes() -> None:
 # ------------------------------------------------------------------ the child process
 
 
-class KernelFolders:
-    """The folders of one notebook's kernels, none of them a folder the grader writes its results to.
-
-    ``work`` is where the kernels run (in bubblewrap: a tmpfs of their own at that path), ``seed``
-    the submission's other files they start from (read-only to them), ``home`` their home (a tmpfs
-    in bubblewrap), ``violations`` the one file their fence reports refused writes to, and
-    ``runtime`` the folder of their connection files and sockets (sandboxed)."""
-
-    def __init__(self, folder: Path):
-        self.work = folder / "kernel-work"
-        self.seed = folder / "kernel-seed"
-        self.home = folder / "kernel-home"
-        self.report = folder / "kernel-report"
-        self.violations = self.report / "violations.jsonl"
-        self.runtime = folder / "kernel-runtime"
-        for path in (self.work, self.seed, self.home / "tmp", self.report, self.runtime):
-            path.mkdir(parents=True, exist_ok=True)
-        self.violations.touch()
-
-
-def kernel_spec(folder: Path, kernels: KernelFolders, settings: dict, resolved: str) -> Path:
-    """Write the grading kernel's spec under ``folder``: the fenced kernel, in bubblewrap and unable to
-    start processes as ``resolved`` says (see :func:`mlpcore.autograde.sandbox.label`). Returns the
-    folder of kernel specs to search (``KernelSpecManager(kernel_dirs=[...])``)."""
-    from .pipeline import KERNEL_NAME
-
-    specs = folder / "jupyter" / "kernels"
-    (specs / KERNEL_NAME).mkdir(parents=True)
-    kernel = [sys.executable, *PYTHON_FLAGS, "-m", "mlpcore.autograde.kernel", "-f", "{connection_file}"]
-    writable = [kernels.work, kernels.home]
-    environment = {"IPYTHONDIR": str(kernels.home / "ipython"), "TMPDIR": str(kernels.home / "tmp")}
-    environment.update(os_sandbox.environment_home(kernels.home))
-    contained = os_sandbox.contained(resolved)
-    if contained:
-        # Home and working folder are new tmpfs inside: the host's copies stay empty, and the matplotlib
-        # font cache is bound in read-only (building it takes seconds per kernel).
-        fonts = os_sandbox.seed_matplotlib_cache(folder / "kernel-fonts")
-        seeds = [(cached, kernels.home / "matplotlib" / cached.name) for cached in sorted(fonts.glob("*.json"))]
-        kernel = os_sandbox.bwrap_options(
-            os_sandbox.python_paths() + [kernels.seed], [kernels.violations, kernels.runtime], settings["tmp_mb"],
-            private=[kernels.home, kernels.work], seeds=seeds, chdir=kernels.work) + kernel
-        writable.append(Path(os_sandbox.PRIVATE_TMP))  # in the sandbox's own /tmp, limited in size
-        environment.update(MPLCONFIGDIR=str(kernels.home / "matplotlib"), TMPDIR=os_sandbox.PRIVATE_TMP)
-    spec = {
-        "argv": kernel,
-        "display_name": "mlpcore grading",
-        "language": "python",
-        # bwrap does not pass signals on: an interrupt goes to the kernel as a message.
-        "interrupt_mode": "message" if contained else "signal",
-        "env": {
-            MEMORY_ENV: str(settings["memory_mb"]),
-            FILE_SIZE_ENV: str(settings["max_file_mb"]),
-            CPU_ENV: str(os_sandbox.cpu_seconds(settings)),
-            NO_PROCESSES_ENV: "1" if os_sandbox.blocks_processes(resolved) else "0",
-            SEED_ENV: str(kernels.seed),
-            SANDBOX_ENV: os.pathsep.join(str(path) for path in writable),
-            VIOLATIONS_ENV: str(kernels.violations),
-            TRUSTED_ENV: "1",  # check() hands the learner's functions to the grader (see trusted.py)
-            **environment,
-            **_process_environment(),
-        },
-    }
-    (specs / KERNEL_NAME / "kernel.json").write_text(json.dumps(spec))
-    return specs
-
-
 def _nbgrader_config(course: Path, folder: Path, settings: dict, resolved: str):
     """nbgrader's configuration for a job's scratch course: mlpcore's pipeline (the same steps as
     nbgrader's own doors, see :mod:`mlpcore.autograde.pipeline`), with this job's settings."""
@@ -333,6 +248,8 @@ def _nbgrader_config(course: Path, folder: Path, settings: dict, resolved: str):
     execute.tmp_mb = int(settings["tmp_mb"])
     execute.sandbox_resolved = resolved
     execute.scratch = str(folder)
+    # The course's exercise files as the job brought them from the course (never a student's copy).
+    config.CourseExercises.files = [str(path) for path in sorted((folder / "exercises").glob("*.py"))]
     return config
 
 

@@ -24,16 +24,25 @@ of this package (see :mod:`mlpcore.grading.failure`).
 from __future__ import annotations
 
 import zlib
+from pathlib import Path
 
-from . import channel
+from . import channel, registry
 from .engine import run_check, verdict
+from .exercises import Exercise, Mistake
 from .failure import ExerciseFailed, ReferenceUsed, failed_in_hidden_cases
 from .project import NAME as PROJECT
 from .project import check_classifier
 from .table import EXERCISES
 
-__all__ = ["check", "check_classifier", "verdict", "ExerciseFailed", "ReferenceUsed", "EXERCISES", "PROJECT",
-           "failed_in_hidden_cases"]
+__all__ = ["check", "check_classifier", "use_exercises", "verdict", "Exercise", "Mistake", "ExerciseFailed",
+           "ReferenceUsed", "EXERCISES", "PROJECT", "failed_in_hidden_cases"]
+
+
+def use_exercises(path) -> list[str]:
+    """Make the exercises a course defines in the file ``path`` (relative to the notebook's folder)
+    known to :func:`check`; the names. A notebook runs this before its first check of one; the
+    grader loads the course's own copy of the file instead (see :mod:`mlpcore.grading.registry`)."""
+    return registry.load(Path(path))
 
 
 def check(name: str, fn, hidden: bool = False) -> None:

@@ -37,7 +37,8 @@ def compare_array(name: str, value, expected: np.ndarray) -> str | None:
     if actual.shape != expected.shape:
         return f"{name} should have shape {expected.shape}, but yours has shape {actual.shape}"
     if actual.dtype != expected.dtype:
-        return f"{name} should have dtype {expected.dtype}, but yours has dtype {actual.dtype}; {dtype_advice(actual.dtype, expected.dtype)}"
+        advice = dtype_advice(actual.dtype, expected.dtype)
+        return f"{name} should have dtype {expected.dtype}, but yours has dtype {actual.dtype}; {advice}"
     rtol, atol = tolerance(expected.dtype)
     if not np.isfinite(actual).all() and np.isfinite(expected).all():
         bad = np.argwhere(~np.isfinite(actual))[0]

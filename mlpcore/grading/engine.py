@@ -77,7 +77,7 @@ def run_check(name: str, fn, hidden: bool, seed) -> str:
                 case=where, mistake=exercise.mutation_hint(args, learner_args) if exercise.mutation_hint else None,
             )
         if exercise.judge is not None:
-            problem = exercise.judge(output, expected, args, lambda other=None: fn.run(
+            problem = exercise.judge(output, expected, args, lambda other=None, args=args: fn.run(
                 exercise, copy.deepcopy(args) if other is None else other))
         else:
             problem = compare_output(output, expected, exercise.outputs)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -552,3 +552,5 @@ def _one_sided(f, x, eps):
         grad[index] = (f(x) - base) / eps
         x[index] = old
     return grad
+
+EXERCISES = FUNCTION_EXERCISES  # what mlpcore.grading.registry loads from this source

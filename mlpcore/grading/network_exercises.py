@@ -192,3 +192,5 @@ NETWORK_EXERCISES = [
         Mistake(SORTED_LAYERS, _loss_and_grads(sorted_layers=True)),
     )),
 ]
+
+EXERCISES = NETWORK_EXERCISES  # what mlpcore.grading.registry loads from this source

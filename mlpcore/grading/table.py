@@ -1,10 +1,9 @@
-"""Every exercise by name: the one table that :func:`mlpcore.grading.check` reads."""
+"""Every exercise by name: the one table that checks, the grader and the test-cell reader read.
 
-from .draws import DRAW_EXERCISES
-from .exercises import FUNCTION_EXERCISES
-from .gradcheck_exercises import GRADCHECK_EXERCISES
-from .network_exercises import NETWORK_EXERCISES
-from .optimizers import OPTIMIZER_EXERCISES
+It is filled by :mod:`mlpcore.grading.registry`: mlpcore's own exercises when it is imported,
+a course's when the course's exercise files are loaded.
+"""
 
-EXERCISES = {e.name: e for e in FUNCTION_EXERCISES + NETWORK_EXERCISES + DRAW_EXERCISES + OPTIMIZER_EXERCISES
-             + GRADCHECK_EXERCISES}
+from .registry import EXERCISES
+
+__all__ = ["EXERCISES"]

@@ -64,17 +64,18 @@ def _known_exercises(exercises):
     return exercises
 
 
-def _read(call: ast.Call, exercises) -> CheckCall:
+def _read(call: ast.Call, checker: str, exercises) -> CheckCall:
     line = call.lineno
-    exercise, functions = CHECKERS[_checker_name(call.func)]
+    exercise, functions = CHECKERS[checker]
     arguments = list(call.args)
     if any(isinstance(argument, ast.Starred) for argument in arguments):
         raise UnreadableTestCell(f"line {line}: a check called with *arguments (pass the name and the function)")
     if exercise is None:
-        if not arguments or not (isinstance(arguments[0], ast.Constant) and isinstance(arguments[0].value, str)):
+        name = arguments.pop(0) if arguments else None
+        if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
             raise UnreadableTestCell(f"line {line}: the exercise's name should be written as a string, "
                                      f"as in check(\"relu\", relu)")
-        exercise = arguments.pop(0).value
+        exercise = name.value
     if exercise not in exercises:
         raise UnreadableTestCell(f"line {line}: there is no exercise {exercise!r} "
                                  f"(the exercises are {', '.join(sorted(exercises))})")
@@ -94,9 +95,10 @@ def check_calls(source: str, exercises=None) -> list[CheckCall]:
         tree = ast.parse(source)
     except SyntaxError as exc:
         raise UnreadableTestCell(f"line {exc.lineno}: the cell is not valid Python ({exc.msg})") from None
-    calls = sorted((node for node in ast.walk(tree) if isinstance(node, ast.Call) and _checker_name(node.func)),
-                   key=lambda node: (node.lineno, node.col_offset))
-    return [_read(call, exercises) for call in calls]
+    calls = sorted(((node, checker) for node in ast.walk(tree)
+                    if isinstance(node, ast.Call) and (checker := _checker_name(node.func))),
+                   key=lambda found: (found[0].lineno, found[0].col_offset))
+    return [_read(call, checker, exercises) for call, checker in calls]
 
 
 def is_test_cell(cell) -> bool:
