@@ -24,6 +24,7 @@ from mlpcore.autograde.sample_class import ASSIGNMENT, NOTEBOOK, fill, solution_
 from mlpcore.autograde.trusted import Seeds, judge_cell
 from mlpcore.cli import main
 from mlpcore.grading import EXERCISES, check, channel
+from mlpcore.grading.protocol import CallAnswer, CallBatch, CheckRequest, ProtocolError
 from mlpcore.grading.testcells import check_calls, exercise_of_cell, is_test_cell
 from mlpcore.grading.channel import RESULT_MIME, TRUSTED_ENV, ChannelError, Opaque, decode, encode
 from mlpcore.schema import VERDICT_MIME, verdicts
@@ -76,6 +77,29 @@ def test_an_ndarray_subclass_or_an_object_comes_back_as_an_inert_opaque_value():
 def test_malformed_or_foreign_data_from_the_kernel_is_refused(data):
     with pytest.raises(ChannelError):
         decode(data)
+
+
+@pytest.mark.parametrize("message, data", [
+    (CheckRequest, {"exercise": "relu", "hidden": False, "handle": "0", "functions": 1, "verdict": "passed"}),
+    (CheckRequest, {"exercise": "relu", "hidden": 0, "handle": "0", "functions": 1}),
+    (CheckRequest, {"exercise": "relu", "hidden": False, "handle": "0", "functions": 99}),
+    (CallAnswer, {"output": None, "changed": {}, "notices": [], "raised": None}),  # refused left out
+    (CallAnswer, {"output": None, "changed": {"W": 1}, "notices": [], "raised": None, "refused": False}),
+    (CallAnswer, {"output": None, "changed": {}, "notices": [], "raised": {"type": "E"}, "refused": False}),
+    (CallAnswer, {"output": None, "changed": {}, "notices": [], "raised": None, "refused": "no"}),
+])
+def test_a_message_from_the_kernel_that_is_not_exactly_the_protocol_s_is_refused(message, data):
+    with pytest.raises(ProtocolError):
+        message.from_json(data)
+
+
+def test_the_protocol_s_messages_come_back_as_they_went():
+    request = CheckRequest("relu", True, "3", 1)
+    assert CheckRequest.from_json(json.loads(json.dumps(request.to_json()))) == request
+    answer = CallAnswer(encode(np.ones(2)), {"0": encode(np.zeros(1))}, ["UserWarning: x"], None, True)
+    assert CallAnswer.from_json(json.loads(json.dumps(answer.to_json()))) == answer
+    batch = CallBatch.from_text(CallBatch.text(1, "relu", [json.dumps(encode((np.ones(2),)))]))
+    assert (batch.function, batch.exercise, len(batch.calls)) == (1, "relu", 1)
 
 
 def test_the_grader_s_generators_and_test_functions_reach_the_kernel_as_themselves():

@@ -41,7 +41,8 @@ from traitlets import Bool, Dict, Float, Integer, List, Unicode
 from nbgrader.preprocessors import Execute
 from nbgrader.utils import is_grade
 
-from ..grading.channel import RESULT_MIME, CallFailed, CallTimeout
+from ..grading.channel import CallFailed, CallTimeout
+from ..grading.protocol import RESULT_MIME
 from . import trusted
 
 KERNEL_DIED = "KernelDied"

@@ -32,6 +32,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.utils import compute_checksum, is_locked, is_solution
 
+from ..grading.testcells import CHECKERS as TEST_CELL_CHECKERS
 from ..schema import NotebookProblems
 
 # Files in a submission folder that are never the student's notebook.
@@ -167,7 +168,7 @@ def restore_structure(notebook, release, problems: NotebookProblems):
 
 # The functions the test cells call. An answer that rebinds one (check = lambda *a: None) would
 # pass every test after it.
-CHECKERS = frozenset({"check", "check_classifier"})
+CHECKERS = frozenset(TEST_CELL_CHECKERS)  # the names a learner must not rebind
 
 
 def _rebinds_a_checker(statement: ast.stmt) -> bool:

@@ -29,6 +29,7 @@ import zlib
 from ..grading import channel
 from ..grading.channel import CallFailed, CallTimeout, ChannelError, decode, encode
 from ..grading.functions import LearnerFunction
+from ..grading.protocol import CallAnswer, CallBatch, CheckRequest, ProtocolError, answers_of
 from ..grading.testcells import UnreadableTestCell, check_calls, exercise_of_cell, is_test_cell
 from ..schema import VERDICT_MIME, CheckResult
 
@@ -75,32 +76,28 @@ class KernelFunction(LearnerFunction):
         waiting = self._ahead.get(key)
         answer = waiting.pop(0) if waiting else self._ask(exercise, [key])[0]
         try:
-            if not isinstance(answer, dict) or set(answer) != {"output", "changed", "notices", "raised", "refused"}:
-                raise ChannelError("an answer without the expected parts")
-            for position, data in answer["changed"].items():
+            for position, data in answer.changed.items():
                 _mirror(args[int(position)], decode(data))
-            if notices is not None:
-                notices += [str(notice)[:300] for notice in answer["notices"][:20]]
-            raised = answer["raised"]
-            output = decode(answer["output"])
+            output = decode(answer.output)
         except (ChannelError, KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
             raise CallFailed(f"the kernel's answer was malformed ({exc})") from None
-        if raised is not None:  # a refusal names the reference that was called
-            raise _rebuilt(raised)
-        if answer["refused"]:  # the learner's code caught the refusal itself
+        if notices is not None:
+            notices += answer.notices
+        if answer.raised is not None:  # a refusal names the reference that was called
+            raise _rebuilt(answer.raised)
+        if answer.refused:  # the learner's code caught the refusal itself
             raise ReferenceUsedError("one of mlpcore's reference answers refused to run while your code was being "
                                      "checked, and your code went on without it")
         return output
 
-    def _ask(self, exercise, encoded_calls: list) -> list:
+    def _ask(self, exercise, encoded_calls: list) -> list[CallAnswer]:
         """The kernel's answers to calls of the function on each of ``encoded_calls`` (JSON texts)."""
         name = exercise.name if exercise is not None else None
-        payload = (f'{{"function": {self.index}, "exercise": {json.dumps(name)}, '
-                   f'"calls": [{", ".join(encoded_calls)}]}}')
-        answers = self._call(self.handle, payload)
-        if not isinstance(answers, list) or len(answers) != len(encoded_calls):
-            raise CallFailed("the kernel answered a different number of calls than it was asked")
-        return answers
+        answers = self._call(self.handle, CallBatch.text(self.index, name, encoded_calls))
+        try:
+            return answers_of(answers, len(encoded_calls))
+        except ProtocolError as exc:
+            raise CallFailed(f"the kernel's answer was malformed: {exc}") from None
 
 
 class LearnerException(Exception):
@@ -242,12 +239,12 @@ def _mismatch(expected, requests) -> str | None:
     """What is wrong with the kernel's requests, or None when there is one valid request per check
     (``expected``: the cell's :class:`~mlpcore.grading.testcells.CheckCall` list)."""
     got = []
-    for request in requests:
-        if not (isinstance(request, dict) and isinstance(request.get("exercise"), str) and type(request.get("hidden")) is bool
-                and isinstance(request.get("handle"), str) and type(request.get("functions")) is int
-                and 1 <= request["functions"] <= 4):
-            return f"a malformed check request ({str(request)[:100]})"
-        got.append((request["exercise"], request["hidden"], request["functions"]))
+    for data in requests:
+        try:
+            request = CheckRequest.from_json(data)
+        except ProtocolError as exc:
+            return str(exc)
+        got.append((request.exercise, request.hidden, request.functions))
     wanted = [(check.exercise, check.hidden, check.functions) for check in expected]
     if got != wanted:
         def describe(calls):

@@ -29,10 +29,11 @@ import os
 
 import numpy as np
 
+from .protocol import MIMES, REQUEST_MIME, RESULT_MIME, CallAnswer, CallBatch, CheckRequest
+
+__all__ = ["MIMES", "REQUEST_MIME", "RESULT_MIME", "TRUSTED_ENV", "ChannelError", "decode", "encode", "request", "serve"]
+
 TRUSTED_ENV = "MLPCORE_TRUSTED_GRADING"
-REQUEST_MIME = "application/vnd.mlpcore.check-request+json"
-RESULT_MIME = "application/vnd.mlpcore.call-result+json"
-MIMES = (REQUEST_MIME, RESULT_MIME)
 
 MAX_DEPTH = 12  # nesting of containers in one value
 MAX_ITEMS = 100_000  # entries of one container
@@ -249,27 +250,24 @@ def request(exercise: str, functions: tuple, hidden: bool) -> None:
 
     handle = str(len(_registered))
     _registered[handle] = functions
-    display({REQUEST_MIME: {"exercise": exercise, "hidden": bool(hidden), "handle": handle,
-                            "functions": len(functions)}}, raw=True)
+    display({REQUEST_MIME: CheckRequest(exercise, bool(hidden), handle, len(functions)).to_json()}, raw=True)
 
 
 def serve(handle: str, payload: str) -> None:
     """Run one of the registered functions on the grader's arguments; answer with a result output.
 
-    ``payload``: ``{"function": index, "exercise": name or None, "calls": [encoded argument tuples]}``;
-    with an exercise, each call is the one its check makes (an optimizer is built and stepped), else
-    ``fn(*args)``. The answer is a list, one per call, of ``{"output": ..., "changed": {position:
-    argument after the call}, "notices": [...], "raised": None or {"type", "message", "your_code"},
-    "refused": whether mlpcore's reference refused to run}``."""
+    ``payload``: a :class:`~.protocol.CallBatch`'s text; with an exercise, each call is the one its
+    check makes (an optimizer is built and stepped), else ``fn(*args)``. The answer is a list of
+    :class:`~.protocol.CallAnswer`, one per call."""
     from IPython.display import display
 
-    request = json.loads(payload)
-    fn = _registered[handle][request["function"]]
-    answers = [_answer(fn, request["exercise"], decode(args, trusted_sender=True)) for args in request["calls"]]
+    batch = CallBatch.from_text(payload)
+    fn = _registered[handle][batch.function]
+    answers = [_answer(fn, batch.exercise, decode(args, trusted_sender=True)).to_json() for args in batch.calls]
     display({RESULT_MIME: answers}, raw=True)
 
 
-def _answer(fn, exercise_name: str | None, args: tuple) -> dict:
+def _answer(fn, exercise_name: str | None, args: tuple) -> CallAnswer:
     """One call of the learner's function, as :func:`serve` answers it."""
     from .. import guard
     from .failure import learner_line
@@ -278,18 +276,16 @@ def _answer(fn, exercise_name: str | None, args: tuple) -> dict:
 
     exercise = EXERCISES[exercise_name] if exercise_name else None
     before = copy.deepcopy(args)
-    answer = {"output": encode(None), "changed": {}, "notices": [], "raised": None}
+    output, notices, raised = encode(None), [], None
     refusals = guard.refusals
     try:
-        answer["output"] = encode(LocalFunction(fn).run(exercise, args, answer["notices"]))
+        output = encode(LocalFunction(fn).run(exercise, args, notices))
     except (Exception, SystemExit) as exc:  # an interrupt (the time limit) ends the call instead
-        answer["raised"] = {"type": type(exc).__name__, "message": str(exc)[:2000],
-                            "your_code": learner_line(exc.__traceback__)}
-    answer["refused"] = guard.refusals != refusals
-    for position, (old, new) in enumerate(zip(before, args)):
-        if not _same(old, new):  # a generator goes back as its state: plain data
-            answer["changed"][str(position)] = encode(new.bit_generator.state if isinstance(new, np.random.Generator) else new)
-    return answer
+        raised = {"type": type(exc).__name__, "message": str(exc)[:2000], "your_code": learner_line(exc.__traceback__)}
+    changed = {str(position): encode(new.bit_generator.state if isinstance(new, np.random.Generator) else new)
+               for position, (old, new) in enumerate(zip(before, args))
+               if not _same(old, new)}  # a generator goes back as its state: plain data
+    return CallAnswer(output, changed, notices, raised, guard.refusals != refusals)
 
 
 def _same(a, b) -> bool:
