@@ -379,3 +379,27 @@ class GradingSettings:
             if isinstance(value, bool) or not isinstance(value, wanted):
                 raise ValueError(f"the grading setting {key} should be {kinds[key]}, not {value!r}")
         return cls(**data)
+
+
+@dataclass(frozen=True)
+class GradingJob:
+    """Everything needed to grade one submission, as plain data, so that it can go to a thread on this
+    machine or to a Dask worker on another (see :mod:`mlpcore.autograde.worker`).
+
+    ``files``: the submission's regular files, ``{relative path: bytes}``; ``refused``: what was not
+    read (links, special files), one reason each; ``too_big``: why nothing was read, or "";
+    ``release``: ``{notebook name: release notebook bytes}``; ``source_files``: the assignment's other
+    files; ``gradebook``: the template gradebook's bytes; ``settings``: :class:`GradingSettings` as a
+    dict, with ``sandbox_resolved`` where the caller decided the sandbox; ``exercise_files``: the
+    course's own exercise files, ``{file name: bytes}``."""
+
+    student_id: str
+    assignment: str
+    files: dict[str, bytes]
+    refused: list[str]
+    too_big: str
+    release: dict[str, bytes]
+    source_files: dict[str, bytes]
+    gradebook: bytes
+    settings: dict
+    exercise_files: dict[str, bytes] = field(default_factory=dict)

@@ -398,9 +398,9 @@ def test_an_oversized_submission_is_invalid_and_not_copied(graded, monkeypatch):
     monkeypatch.setattr(worker, "MAX_SUBMISSION_BYTES", 1000)  # the sample notebooks are ~40 kB
     template, release = gradebook.template(ROOT, ASSIGNMENT)
     job = worker.make_job("ada", ASSIGNMENT, graded["submissions"] / "ada" / ASSIGNMENT, release, {}, template, {})
-    assert job["files"] == {} and "nothing over 0.000953674 MB is graded" in job["too_big"]
+    assert job.files == {} and "nothing over 0.000953674 MB is graded" in job.too_big
     result = worker.run_job(job)["outcome"]
-    assert result["status"] == "invalid" and result["score"] == 0 and job["too_big"] in result["reasons"][0]
+    assert result["status"] == "invalid" and result["score"] == 0 and job.too_big in result["reasons"][0]
 
 
 def test_an_unreadable_outcome_file_is_skipped_with_its_name(tmp_path, capsys):

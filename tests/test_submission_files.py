@@ -52,7 +52,7 @@ def test_a_job_carries_no_linked_bytes_and_names_the_links(tmp_path, secret):
     folder.mkdir(parents=True)
     (folder / "forward.ipynb").symlink_to(secret)
     job = worker.make_job("ada", "02-forward", folder, {}, {}, b"", {})
-    assert job["files"] == {} and len(job["refused"]) == 1 and "symbolic link" in job["refused"][0]
+    assert job.files == {} and len(job.refused) == 1 and "symbolic link" in job.refused[0]
     assert b"the instructor's solution" not in repr(job).encode()
 
 

@@ -138,7 +138,7 @@ def _dispatch(jobs, workers: int, scheduler: str | None):
         except ImportError:
             raise RuntimeError("--scheduler needs dask.distributed: pip install 'mlpcore[cluster]'") from None
         with Client(scheduler, timeout="30s") as client:
-            futures = [client.submit(worker.run_job, job, pure=False, key=f"grade-{job['assignment']}-{job['student_id']}")
+            futures = [client.submit(worker.run_job, job, pure=False, key=f"grade-{job.assignment}-{job.student_id}")
                        for job in jobs]
             for future in dask_completed(futures):
                 yield future.result()

@@ -22,6 +22,7 @@ autograded notebooks, for the main process to record in the real gradebook.
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import json
 import os
 import re
@@ -36,7 +37,7 @@ import time
 import traceback
 from pathlib import Path
 
-from ..schema import GradingSettings
+from ..schema import GradingJob, GradingSettings
 from . import outcome as outcomes
 from . import sandbox as os_sandbox
 from .files import FolderContents, folder_size, read_folder, write_tree
@@ -56,9 +57,11 @@ MAX_SUBMISSION_BYTES = 50 * 2**20
 # What comes back from a job's autograded folder besides its notebooks (nbgrader's copy of the submission's
 # other files; what the kernel writes stays in its own folder and never comes back).
 MAX_AUTOGRADED_BYTES = 2 * MAX_SUBMISSION_BYTES
+
+
 def make_job(student_id: str, assignment: str, submission: Path, release: dict, source_files: dict,
-             template_gradebook: bytes, settings: dict, exercise_files: dict | None = None) -> dict:
-    """Everything needed to grade one submission, as plain data.
+             template_gradebook: bytes, settings: dict, exercise_files: dict | None = None) -> GradingJob:
+    """Everything needed to grade one submission, as plain data (:class:`~mlpcore.schema.GradingJob`).
 
     ``release``: ``{notebook name: release notebook bytes}``; ``source_files``: the
     assignment's other files (data the notebooks read), ``{relative path: bytes}``;
@@ -69,22 +72,14 @@ def make_job(student_id: str, assignment: str, submission: Path, release: dict, 
     size = folder_size(submission)
     too_big = size > MAX_SUBMISSION_BYTES
     found = FolderContents() if too_big else read_folder(submission, max_bytes=MAX_SUBMISSION_BYTES)
-    return {
-        "student_id": student_id,
-        "assignment": assignment,
-        "files": found.files,
-        "refused": found.refused,
-        "too_big": (f"the submission folder holds {size / 2**20:.1f} MB; nothing over "
-                    f"{MAX_SUBMISSION_BYTES / 2**20:g} MB is graded") if too_big else "",
-        "release": release,
-        "source_files": source_files,
-        "gradebook": template_gradebook,
-        "settings": {**DEFAULT_SETTINGS, **settings},
-        "exercise_files": exercise_files or {},
-    }
+    return GradingJob(
+        student_id, assignment, found.files, found.refused,
+        (f"the submission folder holds {size / 2**20:.1f} MB; nothing over "
+         f"{MAX_SUBMISSION_BYTES / 2**20:g} MB is graded") if too_big else "",
+        release, source_files, template_gradebook, {**DEFAULT_SETTINGS, **settings}, exercise_files or {})
 
 
-def run_job(job: dict) -> dict:
+def run_job(job: GradingJob) -> dict:
     """Grade a job in this thread's grading process; always returns
     ``{"outcome": ..., "autograded": {path: bytes}}``.
 
@@ -92,9 +87,9 @@ def run_job(job: dict) -> dict:
     ``GRADER_RETRIES`` times, each time with twice the kernel start-up time; the outcome's
     ``retries`` holds the reason each earlier attempt failed (empty when the first one worked)."""
     started = time.monotonic()
-    settings, retries = dict(job["settings"]), []
+    settings, retries = dict(job.settings), []
     for attempt in range(GRADER_RETRIES + 1):
-        result = _grade_once({**job, "settings": settings})
+        result = _grade_once(dataclasses.replace(job, settings=dict(settings)))
         outcome = result["outcome"]
         if outcome["status"] != "error" or attempt == GRADER_RETRIES:
             break
@@ -105,21 +100,21 @@ def run_job(job: dict) -> dict:
     return result
 
 
-def _grade_once(job: dict) -> dict:
+def _grade_once(job: GradingJob) -> dict:
     """One attempt at a job: ``{"outcome": ..., "autograded": {path: bytes}}``."""
-    readable = "".join(c if c.isalnum() or c in "-_." else "_" for c in job["student_id"])[:40]
+    readable = "".join(c if c.isalnum() or c in "-_." else "_" for c in job.student_id)[:40]
     with tempfile.TemporaryDirectory(prefix=f"mlpcore-grade-{readable}-") as scratch:
         folder = Path(scratch)
-        write_tree(folder / "submission", job["files"])
-        write_tree(folder / "release", {f"{name}.ipynb": data for name, data in job["release"].items()})
-        write_tree(folder / "source", job["source_files"])
-        write_tree(folder / "exercises", job.get("exercise_files") or {})
-        (folder / "template.db").write_bytes(job["gradebook"])
-        meta = {key: job.get(key, default) for key, default in
-                (("student_id", None), ("assignment", None), ("settings", None), ("too_big", ""), ("refused", []))}
+        write_tree(folder / "submission", job.files)
+        write_tree(folder / "release", {f"{name}.ipynb": data for name, data in job.release.items()})
+        write_tree(folder / "source", job.source_files)
+        write_tree(folder / "exercises", job.exercise_files)
+        (folder / "template.db").write_bytes(job.gradebook)
+        meta = {"student_id": job.student_id, "assignment": job.assignment, "settings": job.settings,
+                "too_big": job.too_big, "refused": job.refused}
         (folder / "job.json").write_text(json.dumps(meta))
         # The process's own limit: every notebook's time, plus kernel start-ups and nbgrader's bookkeeping.
-        limit = job["settings"]["notebook_timeout"] * max(1, len(job["release"])) + 120
+        limit = job.settings["notebook_timeout"] * max(1, len(job.release)) + 120
         status, failure = _server().grade(folder, limit)
         result_file = folder / "result.json"
         if failure is None and result_file.is_file():
@@ -127,13 +122,13 @@ def _grade_once(job: dict) -> dict:
             # Back under the student's real id: "student/02-forward/..." -> "<id>/02-forward/...".
             graded = read_folder(folder / "course" / "autograded", max_bytes=MAX_AUTOGRADED_BYTES,
                                  budget_spares_notebooks=True)
-            autograded = {f"{job['student_id']}/{relative.split('/', 1)[1]}": data
+            autograded = {f"{job.student_id}/{relative.split('/', 1)[1]}": data
                           for relative, data in graded.files.items()}
         else:
             import nbformat
 
-            release = {name: nbformat.reads(data.decode(), as_version=4) for name, data in job["release"].items()}
-            result = outcomes.unreadable(job["student_id"], job["assignment"], release,
+            release = {name: nbformat.reads(data.decode(), as_version=4) for name, data in job.release.items()}
+            result = outcomes.unreadable(job.student_id, job.assignment, release,
                                          status, failure or "the grading process wrote no result")
             autograded = {}
         return {"outcome": result, "autograded": autograded}
