@@ -607,3 +607,60 @@ def predict(params, X):
 ''', 3),
     ],
 }
+
+# Copies of a public source: mlpcore's own Adam (mlpcore/optim.py) and the course's solution of
+# backward_pass (solutions/04-backprop), renamed, recommented and reformatted.
+REFERENCE_COPIES = {
+    "Adam": '''
+class Adam:
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+        self.rate = lr
+        self.d1 = beta1
+        self.d2 = beta2
+        self.tiny = eps
+        self.t = 0
+        self.m = {}
+        self.v = {}
+
+    def step(self, params, grads):
+        self.t += 1
+        c1 = 1.0 - self.d1**self.t   # bias corrections
+        c2 = 1.0 - self.d2**self.t
+        for key, grad in grads.items():
+            xp = np
+            if key not in self.m:
+                self.m[key] = xp.zeros_like(grad)
+                self.v[key] = xp.zeros_like(grad)
+            first, second = self.m[key], self.v[key]
+            first *= self.d1
+            first += (1.0 - self.d1) * grad
+            second *= self.d2
+            second += (1.0 - self.d2) * (grad * grad)
+            params[key] -= self.rate * (first / c1) / (xp.sqrt(second / c2) + self.tiny)
+''',
+    "backward_pass": '''
+def backward_pass(X, y, params, activation="relu"):
+    # the derivative of the chosen activation
+    back = {"relu": relu_backward, "sigmoid": sigmoid_backward, "tanh": tanh_backward}[activation]
+    out, memo = forward_with_cache(X, params, activation)
+    L, dz = softmax_cross_entropy(out, y)
+    result = {}
+    for layer in range(len(memo), 0, -1):
+        a_in, _ = memo[layer - 1]
+        da, result[f"W{layer}"], result[f"b{layer}"] = dense_backward(dz, a_in, params[f"W{layer}"])
+        if layer > 1:
+            dz = back(da, memo[layer - 2][1])
+    return L, result
+
+def forward_with_cache(X, params, activation="relu"):
+    f = {"relu": relu, "sigmoid": sigmoid, "tanh": tanh}[activation]
+    layers = len(params) // 2
+    memo = []
+    a = X
+    for layer in range(1, layers + 1):
+        z = a @ params[f"W{layer}"] + params[f"b{layer}"]
+        memo.append((a, z))
+        a = f(z) if layer < layers else z
+    return a, memo
+''',
+}

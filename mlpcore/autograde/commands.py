@@ -1,4 +1,4 @@
-"""The course commands of ``mlpcore``: release, grade, feedback, report, check and demo.
+"""The course commands of ``mlpcore``: release, grade, feedback, report, similarity, check and demo.
 
 The course root (the folder with ``nbgrader_config.py``, ``solutions/`` and
 ``course/``) is ``--course-root``, else the current folder when it is one, else
@@ -156,6 +156,27 @@ def run_report(args) -> int:
     return 0
 
 
+def run_similarity(args) -> int:
+    from .grade import load_outcomes
+    from .report import write_report
+    from .similarity import similarity_report
+
+    root = course_root(args.course_root)
+    output = args.output or root / "grading"
+    summary = similarity_report(root, output, args.assignment, known=args.known, bank=args.bank, workers=args.workers)
+    print(f"{summary['students']} submissions of {args.assignment} compared in {summary['seconds']:.1f} s")
+    for exercise in summary["exercises"]:
+        found = ("too short to tell" if exercise["too_short"] else
+                 f"{exercise['flagged_pairs']} pairs flagged, {exercise['clusters']} clusters, "
+                 f"{exercise['flagged_source_matches']} matches with a public source flagged")
+        print(f"  {exercise['exercise']:<24} {found}")
+    print(f"similarity report  {summary['index']}   (names students: for the instructor only)")
+    outcomes = load_outcomes(output, args.assignment)
+    if outcomes:  # the class report links the similarity report
+        print(f"class report       {write_report(outcomes, output, args.assignment)['html']}")
+    return 0
+
+
 def run_check(args) -> int:
     from .selfcheck import check_notebook, format_report
 
@@ -220,6 +241,20 @@ def add_commands(commands) -> None:
     _output_option(report)
     _root_option(report)
     report.set_defaults(run=run_report)
+
+    similarity = commands.add_parser(
+        "similarity", help="which answers of a graded class look copied (from each other, the reference, known "
+                           "solutions): ranked pairs with side-by-side views; flags, never changes a score")
+    similarity.add_argument("assignment", metavar="ASSIGNMENT")
+    _output_option(similarity)
+    similarity.add_argument("--known", type=Path, metavar="DIR",
+                            help="a folder of known solutions (.py files or notebooks) to match answers with")
+    similarity.add_argument("--bank", type=Path, metavar="DIR",
+                            help="a folder of independently written solutions: they make the weights better")
+    similarity.add_argument("--workers", type=_positive(int), default=None,
+                            help="processes reading the class (default: one per core)")
+    _root_option(similarity)
+    similarity.set_defaults(run=run_similarity)
 
     check = commands.add_parser("check", help="score one notebook locally, hidden tests included (self-study)")
     check.add_argument("notebook", type=Path, metavar="NOTEBOOK.ipynb")

@@ -175,7 +175,7 @@ def answer_of(owner: str, exercise: Exercise, definitions: dict[str, tuple[ast.A
     nodes = {name: node for name, (node, _) in definitions.items()}
     helpers = {name: node for name, node in normalise.one_line_helpers(nodes).items()
                if name not in exercise.entries}
-    chosen: list[str] = []
+    chosen: list[str] = []  # definitions the answer is made of, and the one-line helpers it calls (shown, inlined)
     queue = [name for name in exercise.entries if name in definitions]
     while queue:
         name = queue.pop(0)
@@ -185,12 +185,8 @@ def answer_of(owner: str, exercise: Exercise, definitions: dict[str, tuple[ast.A
         for sub in ast.walk(nodes[name]):
             used = sub.id if isinstance(sub, ast.Name) else None
             if (used in definitions and used not in chosen and used not in other_entries
-                    and used not in exercise.entries and used not in helpers):
+                    and used not in exercise.entries):
                 queue.append(used)
-            elif used in helpers:  # a one-line helper's own helpers are inlined through it
-                queue.extend(h.id for h in ast.walk(helpers[used]) if isinstance(h, ast.Name)
-                             and h.id in definitions and h.id not in helpers and h.id not in chosen
-                             and h.id not in other_entries and h.id not in exercise.entries)
     segments = []
     seen_nodes = set()
     for name in chosen:
@@ -203,5 +199,7 @@ def answer_of(owner: str, exercise: Exercise, definitions: dict[str, tuple[ast.A
     tree = parse_cell(text) if text else None
     if tree is None:
         return Answer(owner, exercise.key, text)
+    # the one-line helpers are shown but not compared: their expression stands where they are called
+    tree.body = [node for node in tree.body if not (isinstance(node, ast.FunctionDef) and node.name in helpers)]
     prints = fingerprint.fingerprints(normalise.tokens(tree, kept, helpers))
     return Answer(owner, exercise.key, text, {h: lines for h, lines in prints.items() if h not in scaffold})

@@ -12,7 +12,9 @@ helps say how rare a fingerprint is.
 from __future__ import annotations
 
 import ast
+import functools
 import os
+import textwrap
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,6 +88,7 @@ def assignment_contexts(root: Path, assignment: str) -> list[NotebookContext]:
 # ---------------------------------------------------------------------------------------------- sources
 
 
+@functools.lru_cache(maxsize=None)
 def _module_definitions(module: str) -> dict[str, str]:
     """``{qualified name: source}`` of the top-level functions and classes of ``mlpcore.<module>``, and of
     the methods of its classes (``MLP.fit``)."""
@@ -102,8 +105,6 @@ def _module_definitions(module: str) -> dict[str, str]:
         if isinstance(node, ast.ClassDef):
             for item in node.body:
                 if isinstance(item, ast.FunctionDef):
-                    import textwrap
-
                     found[f"{node.name}.{item.name}"] = textwrap.dedent(ast.get_source_segment(text, item, padded=True) or "")
     return found
 

@@ -34,6 +34,12 @@ _STRING_KEPT = 24  # a longer string constant (a message) is just "a string": me
 _BARRIERS = (ast.Return, ast.Raise, ast.Break, ast.Continue, ast.Global, ast.Nonlocal, ast.Yield, ast.YieldFrom,
              ast.Await)
 KEPT_NAMES = frozenset(dir(builtins)) | _ARRAY_MODULES | {"math", "mlpcore", "self"}
+# Calls that change none of their arguments, nor the object of a method: statements that make only
+# these may swap with one another. (Anything else is taken to change what it is handed.)
+_PURE_METHODS = {"sum", "mean", "max", "min", "std", "var", "argmax", "argmin", "copy", "reshape", "astype", "ravel",
+                 "flatten", "transpose", "get", "items", "keys", "values", "dot", "any", "all", "clip", "round",
+                 "permutation", "standard_normal", "normal", "uniform", "random", "integers"}
+_PURE_FUNCTIONS = frozenset(dir(builtins)) - {"print", "setattr", "delattr", "exec", "eval", "open", "next", "iter"}
 
 
 def strip_docstrings(tree: ast.AST) -> ast.AST:
@@ -260,7 +266,7 @@ def _reads_writes(statement) -> tuple[set, set, bool]:
         elif (isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, (ast.Store, ast.Del))
               and id(node.value) not in skipped):
             writes.update(_base_names(node))
-        elif isinstance(node, ast.Call):
+        elif isinstance(node, ast.Call) and not _pure(node):
             if isinstance(node.func, ast.Attribute):
                 writes.update(_base_names(node.func.value))
             for argument in node.args:
@@ -281,6 +287,22 @@ def _conflict(first: tuple, second: tuple) -> bool:
     items_2 = {w[0] for w in writes_2 if isinstance(w, tuple)}
     # an item written against the whole container read or written
     return bool(items_1 & (reads_2 | (names_2 - items_2)) or items_2 & (reads_1 | (names_1 - items_1)))
+
+
+def _pure(call: ast.Call) -> bool:
+    """Whether a call changes nothing it is handed: NumPy's functions (without ``out=``), builtins such as
+    ``len``, and methods such as ``.sum()`` (the random generator's draws change only the generator, which
+    the statements drawing from it never swap over: they read it too)."""
+    if any(keyword.arg == "out" for keyword in call.keywords):
+        return False
+    func = call.func
+    if isinstance(func, ast.Name):
+        return func.id in _PURE_FUNCTIONS
+    if isinstance(func, ast.Attribute):
+        if isinstance(func.value, ast.Name) and func.value.id in _ARRAY_MODULES:
+            return True
+        return func.attr in _PURE_METHODS
+    return False
 
 
 def _base_names(node) -> set:

@@ -34,14 +34,15 @@ from .answers import Answer
 
 C, P0 = 10.0, 0.05  # the pseudo-answers of the weights (see the module's docstring)
 FLAG_BITS = 60.0  # a flagged pair shares at least this much evidence ...
-FLAG_COVERAGE = 0.6  # ... and at least this share of the smaller answer's own content
+FLAG_COVERAGE = 0.5  # ... and at least this share of the smaller answer's own content
 MIN_FINGERPRINTS = 6  # a typical answer with fewer fingerprints than this (about two lines) is too short to tell
 COMMON_POSTINGS = 64  # fingerprints in more answers than this go through a matrix product, not pair lists
 
 
 @dataclass
-class Pair:
-    """Two class answers (indices into the exercise's answers) and what they share."""
+class Match:
+    """What two answers share: ``a`` and ``b`` index the exercise's class answers (a pair), or ``a`` a class
+    answer and ``b`` a public source (a match with a source)."""
 
     a: int
     b: int
@@ -51,21 +52,7 @@ class Pair:
 
     @property
     def score(self) -> float:
-        return self.evidence * self.coverage
-
-
-@dataclass
-class SourceMatch:
-    """A class answer (index) and a public source (index) it shares fingerprints with."""
-
-    answer: int
-    source: int
-    evidence: float
-    coverage: float
-    flagged: bool
-
-    @property
-    def score(self) -> float:
+        """What pairs are ranked by: evidence, discounted by how little of the answers it covers."""
         return self.evidence * self.coverage
 
 
@@ -73,8 +60,8 @@ class SourceMatch:
 class ExerciseScores:
     """Everything the report says about one exercise."""
 
-    pairs: list[Pair]  # ranked, strongest first (only pairs sharing something)
-    matches: list[SourceMatch]  # ranked
+    pairs: list[Match]  # ranked, strongest first (only pairs sharing something)
+    matches: list[Match]  # ranked, a class answer and a public source
     clusters: list[list[int]]  # answers joined by flagged pairs, largest first
     too_short: str | None  # why the exercise is too short to tell, or None
     weights: dict[int, float]
@@ -122,7 +109,7 @@ def _pair_evidence(answers: list[Answer], weights: dict[int, float], public: set
     return evidence
 
 
-def _clusters(pairs: list[Pair]) -> list[list[int]]:
+def _clusters(pairs: list[Match]) -> list[list[int]]:
     parent: dict[int, int] = {}
 
     def root(x):
@@ -156,17 +143,17 @@ def score_exercise(answers: list[Answer], sources: list[Answer], bank: list[Answ
 
     own = np.array([sum(weights[h] for h in answer.prints if h not in public) for answer in answers])
     whole = np.array([sum(weights[h] for h in answer.prints) for answer in answers])
-    pairs: list[Pair] = []
+    pairs: list[Match] = []
     if len(answers) > 1:
         evidence = _pair_evidence(answers, weights, public)
         first, second = np.nonzero(evidence > 0)
         smaller = np.minimum(own[first], own[second])
         coverage = np.divide(evidence[first, second], smaller, out=np.zeros(len(first)), where=smaller > 0)
         for a, b, e, c in zip(first.tolist(), second.tolist(), evidence[first, second].tolist(), coverage.tolist()):
-            pairs.append(Pair(a, b, e, c, flagged=not too_short and c >= FLAG_COVERAGE and e >= FLAG_BITS))
+            pairs.append(Match(a, b, e, c, flagged=not too_short and c >= FLAG_COVERAGE and e >= FLAG_BITS))
         pairs.sort(key=lambda p: (-p.score, p.a, p.b))
 
-    matches: list[SourceMatch] = []
+    matches: list[Match] = []
     for index, answer in enumerate(answers):
         if answer.empty or whole[index] <= 0:
             continue
@@ -174,7 +161,7 @@ def score_exercise(answers: list[Answer], sources: list[Answer], bank: list[Answ
             shared = sum(weights[h] for h in answer.prints if h in source.prints)
             if shared > 0:
                 share = shared / whole[index]
-                matches.append(SourceMatch(index, source_index, shared, share,
+                matches.append(Match(index, source_index, shared, share,
                                            flagged=not too_short and share >= FLAG_COVERAGE and shared >= FLAG_BITS))
-    matches.sort(key=lambda m: (-m.score, m.answer, m.source))
+    matches.sort(key=lambda m: (-m.score, m.a, m.b))
     return ExerciseScores(pairs, matches, _clusters(pairs), too_short, weights, typical, len(answered))
