@@ -268,3 +268,21 @@ def test_known_solutions_are_matched(tmp_path):
     summary = similarity_report(ROOT, tmp_path, "07-training", known=known, workers=1)
     adam = next(e for e in summary["exercises"] if e["exercise"] == "Adam")
     assert "last_year.py" in adam["sources"] and adam["flagged_source_matches"] == 1
+
+
+def test_a_bank_of_independent_solutions_makes_what_they_share_weigh_less(tmp_path):
+    """Does --bank lower the evidence of what many independent solutions also have?"""
+    _graded_class(tmp_path)
+    bank = tmp_path / "bank"
+    bank.mkdir()
+    for i in range(6):  # six independent authors who happened to write indie0's Adam
+        (bank / f"author{i}.py").write_text(planted.ADAM[0])
+
+    def copy_evidence(**options):
+        summary = similarity_report(ROOT, tmp_path, "07-training", workers=1, **options)
+        adam = next(e for e in summary["exercises"] if e["exercise"] == "Adam")
+        return [pair["evidence"] for pair in adam["flagged"]]
+
+    alone, banked = copy_evidence(), copy_evidence(bank=bank)
+    assert len(alone) == 1
+    assert not banked or banked[0] < alone[0] / 2  # no longer flagged, or with far less evidence

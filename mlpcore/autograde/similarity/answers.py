@@ -144,7 +144,7 @@ def release_facts(release: dict) -> tuple[set[str], set[str], dict[int, tuple[in
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 names |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
         prints.update(fingerprint.fingerprints(normalise.tokens(tree, frozenset(names))))
-        for node in tree.body:  # each definition alone as well: that is how it sits in an answer's text
+        for node in parse_cell(text).body:  # each definition alone as well: so it sits in an answer's text
             if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
                 prints.update(fingerprint.fingerprints(normalise.tokens(ast.Module([node], []), frozenset(names))))
     return sources, names, prints
@@ -169,12 +169,13 @@ def learner_definitions(notebook: dict, release_sources: set[str] | None) -> dic
 
 
 def answer_of(owner: str, exercise: Exercise, definitions: dict[str, tuple[ast.AST, str]], kept: frozenset[str],
-              other_entries: set[str], scaffold: dict[int, tuple[int, int]]) -> Answer:
+              other_entries: set[str], scaffold: dict[int, tuple[int, int]], helpers: dict | None = None) -> Answer:
     """The answer to ``exercise`` among ``definitions``: its entries and the helpers they use, one-line
-    helpers inlined, the scaffold's fingerprints taken out."""
+    helpers (``helpers``, else found among ``definitions``) inlined, the scaffold's fingerprints taken out."""
     nodes = {name: node for name, (node, _) in definitions.items()}
-    helpers = {name: node for name, node in normalise.one_line_helpers(nodes).items()
-               if name not in exercise.entries}
+    if helpers is None:
+        helpers = normalise.one_line_helpers(nodes)
+    helpers = {name: node for name, node in helpers.items() if name not in exercise.entries}
     chosen: list[str] = []  # definitions the answer is made of, and the one-line helpers it calls (shown, inlined)
     queue = [name for name in exercise.entries if name in definitions]
     while queue:

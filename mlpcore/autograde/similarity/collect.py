@@ -54,8 +54,9 @@ class NotebookContext:
         else:
             definitions = learner_definitions(notebook or {"cells": []}, self.release_sources)
         entries = {name for exercise in self.exercises for name in exercise.entries}
+        helpers = normalise.one_line_helpers({name: node for name, (node, _) in definitions.items()})
         return {exercise.key: answer_of(owner, exercise, definitions, self.kept, entries - set(exercise.entries),
-                                        self.scaffold)
+                                        self.scaffold, helpers)
                 for exercise in self.exercises}
 
 

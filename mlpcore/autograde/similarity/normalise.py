@@ -42,16 +42,28 @@ _PURE_METHODS = {"sum", "mean", "max", "min", "std", "var", "argmax", "argmin", 
 _PURE_FUNCTIONS = frozenset(dir(builtins)) - {"print", "setattr", "delattr", "exec", "eval", "open", "next", "iter"}
 
 
+def _is_docstring(statement) -> bool:
+    return (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+            and isinstance(statement.value.value, str))
+
+
 def strip_docstrings(tree: ast.AST) -> ast.AST:
-    """``tree`` without docstrings or other bare string statements (they are comments)."""
+    """``tree``, changed in place: no docstrings, nor other bare string statements (they are comments)."""
     for node in ast.walk(tree):
         for field in ("body", "orelse", "finalbody"):
             body = getattr(node, field, None)
-            if isinstance(body, list):
-                kept = [s for s in body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)
-                                                and isinstance(s.value.value, str))]
-                setattr(node, field, kept or [ast.Pass(lineno=getattr(body[0], "lineno", 1))] if body else body)
+            if isinstance(body, list) and any(_is_docstring(statement) for statement in body):
+                kept = [statement for statement in body if not _is_docstring(statement)]
+                setattr(node, field, kept or [ast.copy_location(ast.Pass(), body[0])])
     return tree
+
+
+def _returned(function: ast.FunctionDef) -> ast.expr | None:
+    """The expression of a function whose body (docstring aside) is ``return expr``, else None."""
+    body = [statement for statement in function.body if not _is_docstring(statement)]
+    if len(body) == 1 and isinstance(body[0], ast.Return):
+        return body[0].value
+    return None
 
 
 def one_line_helpers(definitions: dict[str, ast.AST]) -> dict[str, ast.FunctionDef]:
@@ -60,9 +72,8 @@ def one_line_helpers(definitions: dict[str, ast.AST]) -> dict[str, ast.FunctionD
     for name, node in definitions.items():
         if not isinstance(node, ast.FunctionDef) or node.decorator_list:
             continue
-        body = strip_docstrings(copy.deepcopy(node)).body
         arguments = node.args
-        if (len(body) == 1 and isinstance(body[0], ast.Return) and body[0].value is not None
+        if (_returned(node) is not None
                 and not (arguments.vararg or arguments.kwarg or arguments.kwonlyargs or arguments.posonlyargs)):
             helpers[name] = node
     return helpers
@@ -89,8 +100,7 @@ class _Inline(ast.NodeTransformer):
             bound[keyword.arg] = keyword.value
         if len(node.args) > len(parameters) or set(bound) != set(parameters):
             return node
-        body = strip_docstrings(copy.deepcopy(helper)).body[0].value
-        expression = _Substitute(bound).visit(body)
+        expression = _Substitute(bound).visit(copy.deepcopy(_returned(helper)))
         expression = _Inline(self.helpers, self.depth - 1).visit(expression)  # helpers calling helpers
         return ast.copy_location(expression, node)
 
@@ -165,8 +175,8 @@ class _Spellings(ast.NodeTransformer):
 
 
 def normalised_tree(tree: ast.AST, helpers: dict[str, ast.FunctionDef]) -> ast.AST:
-    """A copy of ``tree`` with docstrings gone, helpers inlined and spellings made one."""
-    tree = strip_docstrings(copy.deepcopy(tree))
+    """``tree`` (changed in place) with docstrings gone, helpers inlined and spellings made one."""
+    tree = strip_docstrings(tree)
     if helpers:
         tree = _Inline(helpers).visit(tree)
     tree = _Spellings().visit(tree)
@@ -210,7 +220,8 @@ class _Emitter:
             else:
                 for base in node.bases:
                     out += self.node(base, line)
-            return out + self.block(node.body, line) + [("end", line)]
+            body = self.block(node.body, line)
+            return out + body + [("end", body[-1][1])]
         if isinstance(node, ast.BinOp) and isinstance(node.op, _COMMUTATIVE):
             # a + b and b + a: the operands in the order of their tokens
             parts = sorted((self.node(node.left, line), self.node(node.right, line)), key=_key)
@@ -231,10 +242,12 @@ class _Emitter:
         """A block's statements in the canonical order, between braces."""
         emitted = [self.node(statement, line) for statement in statements]
         order = canonical_order(statements, [_key(tokens) for tokens in emitted])
-        out = [("{", line)]
+        # the braces take the lines of the block's first and last tokens, so that a k-gram across a block's
+        # end spans the lines it covers, not the whole block from its header
+        out = [("{", emitted[order[0]][0][1] if emitted and emitted[order[0]] else line)]
         for index in order:
             out += emitted[index]
-        return out + [("}", line)]
+        return out + [("}", out[-1][1])]
 
 
 def _key(tokens) -> str:
@@ -333,7 +346,8 @@ def canonical_order(statements: list, keys: list[str]) -> list[int]:
 
 
 def tokens(tree: ast.AST, kept: frozenset[str] = KEPT_NAMES, helpers: dict | None = None) -> list[tuple[str, int]]:
-    """The normalised tokens of ``tree`` (a module or a definition), each with its source line."""
+    """The normalised tokens of ``tree`` (a module or a definition, which this changes: hand it one of
+    its own, freshly parsed), each with its source line."""
     normal = normalised_tree(tree, helpers or {})
     emitter = _Emitter(frozenset(kept) | KEPT_NAMES)
     if isinstance(normal, ast.Module):

@@ -27,7 +27,8 @@ body { max-width: 1500px; }
         border: 1px solid #ddd; background: #fafafa; padding: 0.3em 0; overflow-x: auto; }
 .code div { display: flex; padding: 0 0.6em 0 0; min-height: 1.3em; }
 .code .n { flex: none; width: 2.6em; text-align: right; color: #999; margin-right: 0.8em; user-select: none; }
-.code .t { flex: 1; white-space: pre-wrap; overflow-wrap: anywhere; }  /* a long line wraps: nothing is hidden */
+.code .t { flex: 1; white-space: pre-wrap; overflow-wrap: anywhere; padding-left: 4ch; text-indent: -4ch; }
+/* a long line wraps (nothing is hidden), its continuation indented under it */
 .shared { background: #ffe08a; }
 .public { box-shadow: inset 5px 0 #3b7dd8; }
 .swatch { display: inline-block; padding: 0 0.5em 0 0.8em; margin-right: 1em; border: 1px solid #ddd; }
@@ -104,6 +105,11 @@ def _numbers(evidence: float, coverage: float, flagged: bool) -> str:
     return f"{evidence:.0f} bits of evidence, {100 * coverage:.0f}% coverage{flag}"
 
 
+def _as_json(one: Answer, other: Answer, match: Match) -> dict:
+    return {"a": one.owner, "b": other.owner, "evidence": round(match.evidence, 1),
+            "coverage": round(match.coverage, 3)}
+
+
 def _shown(matches: list[Match], more: int) -> list[Match]:
     """The flagged ones, then up to ``more`` of the others: where the flag line falls."""
     return [m for m in matches if m.flagged] + [m for m in matches if not m.flagged][:more]
@@ -166,7 +172,9 @@ def write_pages(folder: Path, assignment: str, exercises: list[tuple], students:
         summary.append({"exercise": exercise.name, "key": exercise.key, "answered": scores.answered,
                         "too_short": scores.too_short, "flagged_pairs": len(flagged),
                         "clusters": len(scores.clusters), "flagged_source_matches": len(matches_flagged),
-                        "sources": [source.owner for source in sources]})
+                        "sources": [source.owner for source in sources],
+                        "flagged": [_as_json(answers[m.a], answers[m.b], m) for m in flagged],
+                        "flagged_sources": [_as_json(answers[m.a], sources[m.b], m) for m in matches_flagged]})
     intro = (f"<h1>Similarity: {escape(assignment)}</h1>"
              f"<p>{students} submissions; each graded exercise's answers compared pair by pair, and with mlpcore's "
              "reference, the course's solution and any known solutions. Pairs are ranked by evidence: the shared "
