@@ -164,6 +164,32 @@ def test_false_alarms_on_independent_answers():
     assert crossed == 0
 
 
+def test_no_false_alarm_among_the_submission_banks_correct_answers():
+    """Across every exercise of tests/submission_bank.py with two or more correct functions (written
+    independently, each its own way), does any pair cross the flag line?"""
+    import textwrap
+
+    from mlpcore import course
+
+    import submission_bank
+
+    contexts = {exercise.name: (context, exercise) for assignment in course.assignments(ROOT)
+                for context in collect.assignment_contexts(ROOT, assignment) for exercise in context.exercises}
+    pairs = crossed = 0
+    for name, functions in submission_bank.CORRECT.items():
+        distinct = list({id(f): f for f in functions if getattr(f, "__name__", "<lambda>") != "<lambda>"}.values())
+        if name not in contexts or len(distinct) < 2:
+            continue
+        context, exercise = contexts[name]
+        texts = [textwrap.dedent(inspect.getsource(f)).replace(f" {f.__name__}(", f" {name}(", 1)
+                 .replace(f"class {f.__name__}", f"class {name}", 1) for f in distinct]
+        answers = [context.answers(f"author {i}", python=text)[exercise.key] for i, text in enumerate(texts)]
+        result = score.score_exercise(answers, collect.public_sources(ROOT, context)[exercise.key])
+        pairs += len(answers) * (len(answers) - 1) // 2
+        crossed += sum(pair.flagged for pair in result.pairs) + sum(match.flagged for match in result.matches)
+    assert pairs >= 35 and crossed == 0
+
+
 @pytest.mark.parametrize("exercise", ["Adam", "backward_pass"])
 def test_copies_of_a_public_source_are_matched_to_it(exercise):
     """Is a renamed copy of mlpcore's Adam matched to the reference, and one of the course's solution to it?"""

@@ -33,7 +33,7 @@ import numpy as np
 from .answers import Answer
 
 C, P0 = 10.0, 0.05  # the pseudo-answers of the weights (see the module's docstring)
-FLAG_BITS = 60.0  # a flagged pair shares at least this much evidence ...
+FLAG_BITS = 80.0  # a flagged pair shares at least this much evidence ...
 FLAG_COVERAGE = 0.5  # ... and at least this share of the smaller answer's own content
 MIN_FINGERPRINTS = 6  # a typical answer with fewer fingerprints than this (about two lines) is too short to tell
 COMMON_POSTINGS = 64  # fingerprints in more answers than this go through a matrix product, not pair lists
