@@ -104,19 +104,25 @@ def run(quick: bool = False, students: int | None = None, assignment: str = "04-
             started = time.perf_counter()
             summary = similarity_report(ROOT, output, assignment, workers=count)
             seconds = time.perf_counter() - started
-            found, others = _planted_found(summary, copied)
+            found, others, missed = _planted_found(summary, copied)
             table.rows.append([students, count, len(summary["exercises"]), seconds, reading, found, others])
+        if missed:
+            table.notes.append("copies not flagged, by exercise: " + ", ".join(sorted(set(missed))))
     table.notes.append(f"{COPIERS} students copy a classmate's whole notebook; 'copies found' counts (copy, exercise) "
                        "pairs flagged, of copies x exercises")
     return table
 
 
-def _planted_found(summary: dict, copied: dict[str, str]) -> tuple[str, int]:
-    """``("found of planted", other pairs flagged)`` from the run's summary."""
+def _planted_found(summary: dict, copied: dict[str, str]) -> tuple[str, int, list[str]]:
+    """``("found of planted", other pairs flagged, the exercises of the copies not flagged)`` from the summary."""
     planted = {frozenset(pair) for pair in copied.items()}
-    flagged = [frozenset((pair["a"], pair["b"])) for exercise in summary["exercises"] for pair in exercise["flagged"]]
-    hits = sum(1 for pair in flagged if pair in planted)
-    return f"{hits} of {len(copied) * len(summary['exercises'])}", len(flagged) - hits
+    hits, others, missed = 0, 0, []
+    for exercise in summary["exercises"]:
+        flagged = {frozenset((pair["a"], pair["b"])) for pair in exercise["flagged"]}
+        hits += len(flagged & planted)
+        others += len(flagged - planted)
+        missed += [exercise["exercise"]] * len(planted - flagged)
+    return f"{hits} of {len(copied) * len(summary['exercises'])}", others, missed
 
 
 def main(argv=None) -> int:

@@ -5,8 +5,6 @@ tests/test_similarity.py builds it: nothing is graded here. ``browser_tests/scre
 is kept on every run, to be looked at.
 """
 
-from pathlib import Path
-
 import pytest
 
 from conftest import ROOT, SCREENSHOTS

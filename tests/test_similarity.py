@@ -26,7 +26,8 @@ WHERE = {"backward_pass": ("04-backprop", "backprop"), "loss_and_grads": ("10-pr
 
 def _renamed(function, name: str) -> str:
     source = inspect.getsource(function)
-    return source.replace(f"def {function.__name__}(", f"def {name}(").replace(f"class {function.__name__}", f"class {name}")
+    old = function.__name__
+    return source.replace(f"def {old}(", f"def {name}(").replace(f"class {old}", f"class {name}")
 
 
 def _helpers(*functions) -> str:

@@ -91,14 +91,14 @@ def read_notebook(path: Path) -> dict:
     return notebook if isinstance(notebook, dict) and isinstance(notebook.get("cells"), list) else {"cells": []}
 
 
-def exercises_of(source_notebook: dict, notebook: str, release_names: set[str]) -> list[Exercise]:
+def exercises_of(source_notebook: dict, notebook: str) -> list[Exercise]:
     """The graded exercises of a source notebook, in course order: each test cell with the names it
     calls that are not the course's (``check``) but answers (defined in a solution cell)."""
     solution_names = set()
     for cell in code_cells(source_notebook):
         if _nbgrader(cell).get("solution"):
             tree = parse_cell(cell_source(cell))
-            solution_names |= set(_top_level(tree)) if tree else set()
+            solution_names |= set(top_level(tree)) if tree else set()
     found = []
     for cell in code_cells(source_notebook):
         meta = _nbgrader(cell)
@@ -113,7 +113,7 @@ def exercises_of(source_notebook: dict, notebook: str, release_names: set[str]) 
     return found
 
 
-def _top_level(tree: ast.Module) -> dict[str, ast.AST]:
+def top_level(tree: ast.Module) -> dict[str, ast.AST]:
     """``{name: node}`` of a module's definitions: functions, classes and names assigned at the top."""
     names = {}
     for node in tree.body:
@@ -164,7 +164,7 @@ def learner_definitions(notebook: dict, release_sources: set[str] | None) -> dic
                 continue  # a cell the release gave
         tree = parse_cell(text)
         if tree is not None:
-            found.update({name: (node, text) for name, node in _top_level(tree).items()})
+            found.update({name: (node, text) for name, node in top_level(tree).items()})
     return found
 
 

@@ -21,7 +21,8 @@ from pathlib import Path
 
 from ... import course
 from . import normalise
-from .answers import Answer, Exercise, answer_of, exercises_of, learner_definitions, read_notebook, release_facts
+from .answers import (Answer, Exercise, answer_of, exercises_of, learner_definitions, parse_cell, read_notebook,
+                      release_facts, top_level)
 
 # mlpcore's modules whose definitions are the public reference of an exercise of the same name.
 REFERENCE_MODULES = ("activations", "layers", "losses", "init", "regularization", "optim", "gradcheck", "network",
@@ -48,9 +49,7 @@ class NotebookContext:
     def answers(self, owner: str, notebook: dict | None = None, python: str | None = None) -> dict[str, Answer]:
         """``{exercise key: Answer}`` of a notebook (JSON) or of a Python file's text."""
         if python is not None:
-            tree = normalise_parse(python)
-            definitions = {} if tree is None else learner_definitions(
-                {"cells": [{"cell_type": "code", "source": python}]}, None)
+            definitions = learner_definitions({"cells": [{"cell_type": "code", "source": python}]}, None)
         else:
             definitions = learner_definitions(notebook or {"cells": []}, self.release_sources)
         entries = {name for exercise in self.exercises for name in exercise.entries}
@@ -60,18 +59,12 @@ class NotebookContext:
                 for exercise in self.exercises}
 
 
-def normalise_parse(text: str):
-    from .answers import parse_cell
-
-    return parse_cell(text)
-
-
 def notebook_context(root: Path, assignment: str, notebook: str) -> NotebookContext:
     """The context of ``course/<assignment>/<notebook>.ipynb`` and its source in ``solutions/``."""
     release = read_notebook(root / course.RELEASE_DIRECTORY / assignment / f"{notebook}.ipynb")
     source = read_notebook(root / course.SOURCE_DIRECTORY / assignment / f"{notebook}.ipynb")
     sources, names, scaffold = release_facts(release)
-    exercises = exercises_of(source, notebook, names)
+    exercises = exercises_of(source, notebook)
     entries = {name for exercise in exercises for name in exercise.entries}
     kept = frozenset(names | entries | normalise.KEPT_NAMES)
     return NotebookContext(assignment, notebook, exercises, sources, kept, scaffold)
@@ -106,7 +99,8 @@ def _module_definitions(module: str) -> dict[str, str]:
         if isinstance(node, ast.ClassDef):
             for item in node.body:
                 if isinstance(item, ast.FunctionDef):
-                    found[f"{node.name}.{item.name}"] = textwrap.dedent(ast.get_source_segment(text, item, padded=True) or "")
+                    method = ast.get_source_segment(text, item, padded=True) or ""
+                    found[f"{node.name}.{item.name}"] = textwrap.dedent(method)
     return found
 
 
@@ -125,12 +119,12 @@ def public_sources(root: Path, context: NotebookContext, known: Path | None = No
     found: dict[str, list[Answer]] = {exercise.key: [] for exercise in context.exercises}
     for exercise in context.exercises:
         text = reference_source(exercise.name)
-        if text:
-            as_exercise = Exercise(exercise.key, exercise.notebook, exercise.name,
-                                   tuple(name for name in _names(text)))
-            tree = normalise_parse(text)
-            definitions = {} if tree is None else {name: (node, text) for name, node in _top(tree).items()}
-            found[exercise.key].append(answer_of(REFERENCE, as_exercise, definitions, context.kept, set(), context.scaffold))
+        tree = parse_cell(text) if text else None
+        if tree is not None:  # every definition of the reference's text is its answer
+            definitions = {name: (node, text) for name, node in top_level(tree).items()}
+            as_exercise = Exercise(exercise.key, exercise.notebook, exercise.name, tuple(definitions))
+            found[exercise.key].append(answer_of(REFERENCE, as_exercise, definitions, context.kept, set(),
+                                                 context.scaffold))
     solution = read_notebook(root / course.SOURCE_DIRECTORY / context.assignment / f"{context.notebook}.ipynb")
     for key, answer in context.answers(COURSE_SOLUTION, notebook=solution).items():
         found[key].append(answer)
@@ -138,17 +132,6 @@ def public_sources(root: Path, context: NotebookContext, known: Path | None = No
         for key, answer in answers.items():
             found[key].append(answer)
     return {key: [answer for answer in answers if not answer.empty] for key, answers in found.items()}
-
-
-def _top(tree):
-    from .answers import _top_level
-
-    return _top_level(tree)
-
-
-def _names(text: str) -> list[str]:
-    tree = normalise_parse(text)
-    return list(_top(tree)) if tree is not None else []
 
 
 def read_folder(folder: Path | None, context: NotebookContext) -> dict[str, dict[str, Answer]]:
@@ -204,7 +187,8 @@ def _student_answers(job: tuple[str, str]) -> dict[str, Answer]:
     return found
 
 
-def class_answers(contexts: list[NotebookContext], folders: dict[str, Path], workers: int = 1) -> dict[str, dict[str, Answer]]:
+def class_answers(contexts: list[NotebookContext], folders: dict[str, Path],
+                  workers: int = 1) -> dict[str, dict[str, Answer]]:
     """``{student: {exercise key: Answer}}``, read and fingerprinted by ``workers`` processes."""
     jobs = [(student, str(folder)) for student, folder in folders.items()]
     if workers <= 1 or len(jobs) < 8:

@@ -84,6 +84,10 @@ def _ranges(numbers: list[int]) -> str:
     return ", ".join(parts)
 
 
+def _column(answer: Answer, partner: Answer, shared: set[int], public: set[int]) -> str:
+    return f"<div><h3>{escape(answer.owner)}</h3>{code_html(answer, shared, public & set(answer.prints), partner)}</div>"
+
+
 def side_by_side(title: str, numbers: str, left: Answer, right: Answer, public: set[int], back: str) -> str:
     """A whole page: two answers side by side, the matching parts highlighted."""
     shared = (set(left.prints) & set(right.prints)) - public
@@ -92,8 +96,7 @@ def side_by_side(title: str, numbers: str, left: Answer, right: Answer, public: 
            "</span>hover over a marked line to see which lines of the other answer it matches.</p>")
     body = (f'<p class="small"><a href="{back}">&larr; all pairs</a></p><h1>{escape(title)}</h1>'
             f"<p>{numbers}</p>{key}"
-            f'<div class="sides"><div><h3>{escape(left.owner)}</h3>{code_html(left, shared, public & set(left.prints), right)}</div>'
-            f'<div><h3>{escape(right.owner)}</h3>{code_html(right, shared, public & set(right.prints), left)}</div></div>'
+            f'<div class="sides">{_column(left, right, shared, public)}{_column(right, left, shared, public)}</div>'
             '<p class="small muted">Names, comments, docstrings, formatting, the order of independent statements and '
             "equivalent spellings were normalised before comparing; what the release gave (stubs, signatures) was "
             "left out. A flag asks for a look; it changes no score.</p>")
@@ -146,7 +149,8 @@ def write_pages(folder: Path, assignment: str, exercises: list[tuple], students:
         name = slug(exercise.key)
         flagged = [pair for pair in scores.pairs if pair.flagged]
         matches_flagged = [match for match in scores.matches if match.flagged]
-        title = f'<h2 id="{name}">{escape(exercise.name)} <span class="small muted">({escape(exercise.key)})</span></h2>'
+        title = (f'<h2 id="{name}">{escape(exercise.name)} '
+                 f'<span class="small muted">({escape(exercise.key)})</span></h2>')
         if scores.too_short:
             body = f'<p><span class="short">{escape(scores.too_short)}</span></p>'
         else:
