@@ -51,6 +51,7 @@ def similarity_report(root, output, assignment: str, known=None, bank=None, work
     folder.mkdir(parents=True, exist_ok=True)
     summary = pages.write_pages(folder, assignment, exercises, len(students))
     summary["seconds"] = round(time.perf_counter() - started, 2)
+    summary["computed"] = time.strftime("%Y-%m-%d %H:%M")  # a regrade after it does not update it: say when
     summary["index"] = str(folder / "index.html")
     (folder / SUMMARY).write_text(json.dumps(summary, indent=1), encoding="utf-8")
     return summary

@@ -212,6 +212,7 @@ def report_section(output: Path, assignment: str) -> str:
            + (f", {e['flagged_source_matches']} match{'es' * (e['flagged_source_matches'] != 1)} with a public source"
               if e["flagged_source_matches"] else ""))
         + "</li>" for e in summary["exercises"])
-    return (f'{heading}<p><a href="{escape(link)}">The similarity report</a> ({summary["students"]} submissions; '
+    when = f", computed {escape(summary['computed'])}" if summary.get("computed") else ""
+    return (f'{heading}<p><a href="{escape(link)}">The similarity report</a> ({summary["students"]} submissions{when}; '
             "a flag asks for a look and changes no score):</p>"
             f'<ul class="small">{items}</ul>')
