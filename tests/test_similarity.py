@@ -313,3 +313,25 @@ def test_a_bank_of_independent_solutions_makes_what_they_share_weigh_less(tmp_pa
     alone, banked = copy_evidence(), copy_evidence(bank=bank)
     assert len(alone) == 1
     assert not banked or banked[0] < alone[0] / 2  # no longer flagged, or with far less evidence
+
+
+def test_code_made_to_blow_up_is_read_in_bounded_time(tmp_path):
+    """Do nesting deeper than Python's recursion limit, a helper nested into itself and a huge block leave
+    the run standing, quickly, with the other answers compared as usual?"""
+    import time
+
+    context = _context("Adam")
+    key = _key(context, "Adam")
+    deep = "class Adam:\n    def step(self, params, grads):\n        x = " + "-" * 5000 + "1\n"
+    doubling = ("def twice(a):\n    return a + a\n\nclass Adam:\n    def step(self, params, grads):\n        x = "
+                + "twice(" * 40 + "1" + ")" * 40 + "\n")
+    long_block = "class Adam:\n    def step(self, params, grads):\n" + "".join(
+        f"        v{i} = params['W1'] * {i}\n" for i in range(3000))
+    started = time.perf_counter()
+    answers = [context.answers(name, python=text)[key] for name, text in
+               (("deep", deep), ("doubling", doubling), ("long", long_block))]
+    answers += [context.answers(f"indie{i}", python=text)[key] for i, text in enumerate(planted.ADAM)]
+    result = score.score_exercise(answers, [])
+    assert time.perf_counter() - started < 20
+    assert answers[0].empty and not answers[1].empty and not answers[2].empty
+    assert not any(pair.flagged for pair in result.pairs)

@@ -27,6 +27,7 @@ from pathlib import Path
 from ...schema import exercise_name
 from . import fingerprint, normalise
 
+MAX_SOURCE = 200_000  # characters: a cell longer than this (no answer is) is not read as code
 _MAGIC = re.compile(r"^(\s*)[%!].*$", re.MULTILINE)
 
 
@@ -76,9 +77,11 @@ def parse_cell(source: str) -> ast.Module | None:
     Python (a ``%%cell`` magic, a syntax error)."""
     if source.lstrip().startswith("%%"):
         return None
+    if len(source) > MAX_SOURCE:
+        return None
     try:
         return ast.parse(_MAGIC.sub(lambda m: m.group(1) + "pass", source))
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # the last two: nesting Python cannot parse
         return None
 
 
@@ -202,5 +205,8 @@ def answer_of(owner: str, exercise: Exercise, definitions: dict[str, tuple[ast.A
         return Answer(owner, exercise.key, text)
     # the one-line helpers are shown but not compared: their expression stands where they are called
     tree.body = [node for node in tree.body if not (isinstance(node, ast.FunctionDef) and node.name in helpers)]
-    prints = fingerprint.fingerprints(normalise.tokens(tree, kept, helpers))
+    try:
+        prints = fingerprint.fingerprints(normalise.tokens(tree, kept, helpers))
+    except RecursionError:  # nesting deeper than the walk can follow: shown, not compared
+        return Answer(owner, exercise.key, text)
     return Answer(owner, exercise.key, text, {h: lines for h, lines in prints.items() if h not in scaffold})

@@ -31,6 +31,8 @@ _MATMUL = {"dot", "matmul"}
 _ARRAY_MODULES = {"np", "numpy", "xp"}
 _COMMUTATIVE = (ast.Add, ast.Mult)
 _STRING_KEPT = 24  # a longer string constant (a message) is just "a string": messages are reworded
+INLINED_NODES = 400  # a helper is not inlined where that would make an expression larger than this (f(f(f(...))))
+REORDERED_STATEMENTS = 300  # a longer block keeps its own order: putting it in order costs the square of its length
 _BARRIERS = (ast.Return, ast.Raise, ast.Break, ast.Continue, ast.Global, ast.Nonlocal, ast.Yield, ast.YieldFrom,
              ast.Await)
 KEPT_NAMES = frozenset(dir(builtins)) | _ARRAY_MODULES | {"math", "mlpcore", "self"}
@@ -100,9 +102,18 @@ class _Inline(ast.NodeTransformer):
             bound[keyword.arg] = keyword.value
         if len(node.args) > len(parameters) or set(bound) != set(parameters):
             return node
-        expression = _Substitute(bound).visit(copy.deepcopy(_returned(helper)))
-        expression = _Inline(self.helpers, self.depth - 1).visit(expression)  # helpers calling helpers
-        return ast.copy_location(expression, node)
+        # the helper's own calls of helpers first; the arguments were done above (never twice: that would
+        # make nested calls of a helper cost exponential time)
+        body = _Inline(self.helpers, self.depth - 1).visit(copy.deepcopy(_returned(helper)))
+        uses = [n.id for n in ast.walk(body) if isinstance(n, ast.Name) and n.id in bound]
+        size = sum(1 for _ in ast.walk(body)) + sum(_size(bound[name]) for name in uses)
+        if size > INLINED_NODES:
+            return node  # substitution multiplies sizes: f(f(f(...))) stays as it is
+        return ast.copy_location(_Substitute(bound).visit(body), node)
+
+
+def _size(node: ast.AST) -> int:
+    return sum(1 for _ in ast.walk(node))
 
 
 class _Substitute(ast.NodeTransformer):
@@ -328,8 +339,10 @@ def canonical_order(statements: list, keys: list[str]) -> list[int]:
     """Indices of ``statements`` in an order that keeps every dependency between them and puts
     independent ones by ``keys`` (the smallest ready one first), so that two blocks that differ only in
     the order of independent statements come out the same."""
-    effects = [_reads_writes(statement) for statement in statements]
     count = len(statements)
+    if count > REORDERED_STATEMENTS:
+        return list(range(count))
+    effects = [_reads_writes(statement) for statement in statements]
     before = [set() for _ in range(count)]
     for j in range(count):
         for i in range(j):
