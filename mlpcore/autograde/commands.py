@@ -118,6 +118,7 @@ def _print_locations(root: Path, output: Path, assignment: str) -> None:
     print(f"grades       {output / 'grades.csv'}  and per exercise {output / 'exercises.csv'}")
     print(f"feedback     {output / 'feedback'}/<student>/{assignment}/")
     print(f"report       {output / f'report-{assignment}.html'}  and .png")
+    print(f"copying      mlpcore similarity {assignment}   (which answers look copied; the report links it)")
 
 
 def run_grade(args) -> int:
@@ -166,9 +167,10 @@ def run_similarity(args) -> int:
     summary = similarity_report(root, output, args.assignment, known=args.known, bank=args.bank, workers=args.workers)
     print(f"{summary['students']} submissions of {args.assignment} compared in {summary['seconds']:.1f} s")
     for exercise in summary["exercises"]:
+        pairs, clusters, matches = (exercise[key] for key in ("flagged_pairs", "clusters", "flagged_source_matches"))
         found = ("too short to tell" if exercise["too_short"] else
-                 f"{exercise['flagged_pairs']} pairs flagged, {exercise['clusters']} clusters, "
-                 f"{exercise['flagged_source_matches']} matches with a public source flagged")
+                 f"{pairs} pair{'s' * (pairs != 1)} flagged, {clusters} cluster{'s' * (clusters != 1)}, "
+                 f"{matches} match{'es' * (matches != 1)} with a public source flagged")
         print(f"  {exercise['exercise']:<24} {found}")
     print(f"similarity report  {summary['index']}   (names students: for the instructor only)")
     outcomes = load_outcomes(output, args.assignment)
