@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo lab formgrader lint test test-browser test-gpu bench bench-grading bench-notebooks release clean
+.PHONY: help demo lab formgrader lint test test-browser test-gpu bench bench-grading bench-notebooks bench-similarity release clean
 
 help:
 	@echo "make demo      the grading loop on an embedded class of 11: release, grade in parallel, feedback, report"
@@ -20,6 +20,7 @@ help:
 	@echo "make test-gpu  run only the GPU cases (needs CuPy and a CUDA device: pip install -e '.[gpu]')"
 	@echo "make bench     speed and memory benchmarks (a few minutes); tables on screen, JSON and a plot in benchmarks/out/"
 	@echo "make bench-grading  notebooks graded per minute: sequential nbgrader against mlpcore grade --workers 2"
+	@echo "make bench-similarity  mlpcore similarity on a synthetic class of 1,000 (04-backprop), one and two workers"
 	@echo "make bench-notebooks  each solution notebook's run time, idle and busy, one BLAS thread per core or per kernel"
 	@echo "make clean     remove .venv and caches"
 
@@ -69,6 +70,9 @@ bench: $(STAMP)
 
 bench-grading: $(STAMP)
 	$(BIN)/python -m benchmarks.grading
+
+bench-similarity: $(STAMP)
+	$(BIN)/python -m benchmarks.similarity --workers 1 2 $(BENCH_FLAGS)
 
 bench-notebooks: $(STAMP)
 	$(BIN)/python -m benchmarks.notebooks $(BENCH_FLAGS)

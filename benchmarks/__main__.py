@@ -12,9 +12,9 @@ import sys
 import time
 from pathlib import Path
 
-from . import common, gpu, loops, memory, throughput
+from . import common, gpu, loops, memory, similarity, throughput
 
-SECTIONS = ("loops", "throughput", "memory", "gpu")
+SECTIONS = ("loops", "throughput", "memory", "gpu", "similarity")
 DEFAULT_OUT = Path(__file__).resolve().parent / "out"
 
 
@@ -41,6 +41,7 @@ def main(argv=None) -> int:
         "throughput": lambda: throughput.run(quick=args.quick, repeats=args.repeats, peak_gflops=record["gemm_peak_gflops"]),
         "memory": lambda: memory.run(quick=args.quick),
         "gpu": lambda: gpu.run(quick=args.quick),
+        "similarity": lambda: similarity.run(quick=args.quick),
     }
     for name in args.sections:
         table = runners[name]()

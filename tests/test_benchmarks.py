@@ -104,7 +104,11 @@ def test_quick_run_writes_results_and_a_plot(tmp_path):
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     record = json.loads((tmp_path / "results.json").read_text())
-    assert set(record["tables"]) == {"loops", "throughput", "memory", "gpu"}
+    assert set(record["tables"]) == {"loops", "throughput", "memory", "gpu", "similarity"}
+    similarity = record["tables"]["similarity"]["rows"][0]  # 40 students, 5 of them copiers, 7 exercises
+    # the copies of the long answers at least (backward_pass, softmax_cross_entropy); nothing else flagged
+    assert similarity[0] == 40 and similarity[5].endswith("of 35") and int(similarity[5].split()[0]) >= 10
+    assert similarity[6] == 0
     assert record["machine"]["cores"] >= 1 and record["gemm_peak_gflops"] > 0
     throughput_rows = record["tables"]["throughput"]["rows"]
     assert [row[0] for row in throughput_rows] == [32, 256] and all(row[1] > 0 for row in throughput_rows)

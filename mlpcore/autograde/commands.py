@@ -1,4 +1,4 @@
-"""The course commands of ``mlpcore``: release, grade, feedback, report, check and demo.
+"""The course commands of ``mlpcore``: release, grade, feedback, report, similarity, check and demo.
 
 The course root (the folder with ``nbgrader_config.py``, ``solutions/`` and
 ``course/``) is ``--course-root``, else the current folder when it is one, else
@@ -110,6 +110,7 @@ def _print_locations(root: Path, output: Path, assignment: str) -> None:
     print(f"grades       {output / 'grades.csv'}  and per exercise {output / 'exercises.csv'}")
     print(f"feedback     {output / 'feedback'}/<student>/{assignment}/")
     print(f"report       {output / f'report-{assignment}.html'}  and .png")
+    print(f"copying      mlpcore similarity {assignment}   (which answers look copied; the report links it)")
 
 
 def run_grade(args) -> int:
@@ -145,6 +146,28 @@ def run_report(args) -> int:
         raise FileNotFoundError(f"nothing graded for {args.assignment} in {output}: run mlpcore grade first")
     written = write_report(outcomes, output, args.assignment)
     print(f"report: {written['html']} and {written['png']}")
+    return 0
+
+
+def run_similarity(args) -> int:
+    from .grade import load_outcomes
+    from .report import write_report
+    from .similarity import similarity_report
+
+    root = course_root(args.course_root)
+    output = args.output or root / "grading"
+    summary = similarity_report(root, output, args.assignment, known=args.known, bank=args.bank, workers=args.workers)
+    print(f"{summary['students']} submissions of {args.assignment} compared in {summary['seconds']:.1f} s")
+    for exercise in summary["exercises"]:
+        pairs, clusters, matches = (exercise[key] for key in ("flagged_pairs", "clusters", "flagged_source_matches"))
+        found = ("too short to tell" if exercise["too_short"] else
+                 f"{pairs} pair{'s' * (pairs != 1)} flagged, {clusters} cluster{'s' * (clusters != 1)}, "
+                 f"{matches} match{'es' * (matches != 1)} with a public source flagged")
+        print(f"  {exercise['exercise']:<24} {found}")
+    print(f"similarity report  {summary['index']}   (names students: for the instructor only)")
+    outcomes = load_outcomes(output, args.assignment)
+    if outcomes:  # the class report links the similarity report
+        print(f"class report       {write_report(outcomes, output, args.assignment)['html']}")
     return 0
 
 
@@ -212,6 +235,20 @@ def add_commands(commands) -> None:
     _output_option(report)
     _root_option(report)
     report.set_defaults(run=run_report)
+
+    similarity = commands.add_parser(
+        "similarity", help="which answers of a graded class look copied (from each other, the reference, known "
+                           "solutions): ranked pairs with side-by-side views; flags, never changes a score")
+    similarity.add_argument("assignment", metavar="ASSIGNMENT")
+    _output_option(similarity)
+    similarity.add_argument("--known", type=Path, metavar="DIR",
+                            help="a folder of known solutions (.py files or notebooks) to match answers with")
+    similarity.add_argument("--bank", type=Path, metavar="DIR",
+                            help="a folder of independently written solutions: they make the weights better")
+    similarity.add_argument("--workers", type=_positive(int), default=None,
+                            help="processes reading the class (default: one per core)")
+    _root_option(similarity)
+    similarity.set_defaults(run=run_similarity)
 
     check = commands.add_parser("check", help="score one notebook locally, hidden tests included (self-study)")
     check.add_argument("notebook", type=Path, metavar="NOTEBOOK.ipynb")

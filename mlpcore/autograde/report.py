@@ -454,8 +454,9 @@ def _sandbox_html(results: list[dict]) -> str:
 
 
 def report_html(results: list[dict], exercises: list[dict], flagged: list[dict], assignment: str,
-                png: bytes, phone_png: bytes) -> str:
-    """The report page, with the figure ``png`` embedded (``phone_png`` on a phone)."""
+                png: bytes, phone_png: bytes, similarity: str = "") -> str:
+    """The report page, with the figure ``png`` embedded (``phone_png`` on a phone); ``similarity``: the
+    section on copying (see :func:`mlpcore.autograde.similarity.pages.report_section`)."""
     body = [
         f"<h1>Class report: {escape(assignment)}</h1>",
         _sandbox_html(results),
@@ -463,6 +464,7 @@ def report_html(results: list[dict], exercises: list[dict], flagged: list[dict],
         figure_html(png, phone_png, f"score distribution and per-exercise pass rates of {assignment}"),
         "<h2>Per exercise</h2>", _exercises_html(exercises),
         f"<h2>Needs attention ({len(flagged)})</h2>", _attention_html(flagged), _statuses_legend(flagged),
+        similarity,
         f"<h2>Gradebook ({len(results)})</h2>", _gradebook_html(results),
     ]
     return html_page(f"Class report: {assignment}", "\n".join(body))
@@ -484,7 +486,9 @@ def write_report(results: list[dict], output: Path, assignment: str) -> dict:
     draw_figure(results, exercises, assignment).savefig(png_path, dpi=DPI)
     html_path = output / f"report-{assignment}.html"
     phone_png = png_bytes(draw_phone_figure(results, exercises), PHONE_DPI)
-    html_path.write_text(report_html(results, exercises, flagged, assignment, png_path.read_bytes(), phone_png),
-                         encoding="utf-8")
+    from .similarity.pages import report_section
+
+    html_path.write_text(report_html(results, exercises, flagged, assignment, png_path.read_bytes(), phone_png,
+                                     report_section(output, assignment)), encoding="utf-8")
     return {"html": html_path, "png": png_path, "needs_attention": [result["student_id"] for result in flagged],
             "exercises": exercises}
