@@ -15,12 +15,9 @@ import time
 from pathlib import Path
 
 from . import collect, pages, score
+from .summary import SUMMARY, read_summary, report_folder
 
-SUMMARY = "summary.json"
-
-
-def report_folder(output: Path, assignment: str) -> Path:
-    return Path(output) / "similarity" / assignment
+__all__ = ["SUMMARY", "read_summary", "report_folder", "similarity_report"]
 
 
 def similarity_report(root, output, assignment: str, known=None, bank=None, workers: int | None = None) -> dict:
@@ -55,12 +52,3 @@ def similarity_report(root, output, assignment: str, known=None, bank=None, work
     summary["index"] = str(folder / "index.html")
     (folder / SUMMARY).write_text(json.dumps(summary, indent=1), encoding="utf-8")
     return summary
-
-
-def read_summary(output: Path, assignment: str) -> dict | None:
-    """The summary of the last ``mlpcore similarity`` run of ``assignment`` in ``output``, or None."""
-    try:
-        found = json.loads((report_folder(output, assignment) / SUMMARY).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return found if isinstance(found, dict) and isinstance(found.get("exercises"), list) else None

@@ -82,7 +82,7 @@ def assignment_contexts(root: Path, assignment: str) -> list[NotebookContext]:
 # ---------------------------------------------------------------------------------------------- sources
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _module_definitions(module: str) -> dict[str, str]:
     """``{qualified name: source}`` of the top-level functions and classes of ``mlpcore.<module>``, and of
     the methods of its classes (``MLP.fit``)."""
@@ -128,7 +128,7 @@ def public_sources(root: Path, context: NotebookContext, known: Path | None = No
     solution = read_notebook(root / course.SOURCE_DIRECTORY / context.assignment / f"{context.notebook}.ipynb")
     for key, answer in context.answers(COURSE_SOLUTION, notebook=solution).items():
         found[key].append(answer)
-    for label, answers in read_folder(known, context).items():
+    for answers in read_folder(known, context).values():
         for key, answer in answers.items():
             found[key].append(answer)
     return {key: [answer for answer in answers if not answer.empty] for key, answers in found.items()}

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..report import NONE, cards_table, escape, html_page
+from ..page import NONE, cards_table, escape, html_page
 from .answers import Answer
+from .summary import read_summary, report_folder
 from .score import FLAG_BITS, FLAG_COVERAGE, ExerciseScores, Match
 
 PAIRS_SHOWN = 10  # unflagged pairs listed under the flagged ones: where the flag line falls
@@ -197,8 +198,6 @@ def write_pages(folder: Path, assignment: str, exercises: list[tuple], students:
 def report_section(output: Path, assignment: str) -> str:
     """The class report's section on copying: what the last ``mlpcore similarity`` run found, with a link to
     its pages, or the command that makes them."""
-    from . import read_summary, report_folder
-
     summary = read_summary(output, assignment)
     heading = "<h2>Similarity</h2>"
     if summary is None:
