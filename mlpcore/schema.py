@@ -336,6 +336,67 @@ class NotebookOutcome:
                    [CellOutcome.from_json(cell) for cell in data["cells"]])
 
 
+@dataclass
+class SubmissionOutcome:
+    """What grading gave one student's submission of an assignment: the JSON kept in
+    ``outcomes/<assignment>/<student>.json``, the one place its keys are written and checked.
+
+    ``notebooks``: each notebook's :class:`NotebookOutcome`, by name; ``grades`` and ``comments``:
+    nbgrader's per-cell records; ``timestamp``: when it was submitted (ISO text) or None. Its status,
+    points and reasons follow from the notebooks. The grading run adds ``seconds``, ``retries``,
+    ``sandbox`` and ``fingerprint`` (see :mod:`mlpcore.autograde.grade`), kept in ``extra`` with any
+    key this version does not know."""
+
+    student_id: str
+    assignment: str
+    notebooks: dict[str, NotebookOutcome] = field(default_factory=dict)
+    grades: dict = field(default_factory=dict)
+    comments: dict = field(default_factory=dict)
+    timestamp: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        return worst(notebook.status for notebook in self.notebooks.values())
+
+    @property
+    def reasons(self) -> list[str]:
+        return [f"{name}: {reason}" for name, notebook in self.notebooks.items()
+                for status in STATUSES for reason in notebook.problems.get(status, [])]
+
+    def to_json(self) -> dict:
+        return {
+            "student_id": self.student_id, "assignment": self.assignment, "status": self.status,
+            "reasons": self.reasons, "score": sum(notebook.score for notebook in self.notebooks.values()),
+            "max_score": sum(notebook.max_score for notebook in self.notebooks.values()),
+            "timestamp": self.timestamp, "notebooks": {name: nb.to_json() for name, nb in self.notebooks.items()},
+            "grades": self.grades, "comments": self.comments, **self.extra,
+        }
+
+    @staticmethod
+    def check(data) -> None:
+        """``ValueError`` naming the key unless ``data`` is a saved outcome: the keys it has hold what
+        :meth:`to_json` writes there (an outcome saved by an older version may lack some)."""
+        what = "a saved outcome"
+        if not isinstance(data, dict):
+            raise ValueError(f"not {what}: a JSON {type(data).__name__}")
+        for key in ("student_id", "assignment"):
+            if key in data:
+                _text(data[key], key, what)
+        if "status" in data and data["status"] not in STATUSES:
+            raise ValueError(f"{what}'s status {data['status']!r} is not a status; the statuses are {', '.join(STATUSES)}")
+        for key in ("score", "max_score"):
+            if key in data:
+                _number(data[key], key, what)
+        if "reasons" in data and not (isinstance(data["reasons"], list) and all(isinstance(r, str) for r in data["reasons"])):
+            raise ValueError(f"{what}'s reasons should be a list of texts")
+        if "notebooks" in data:
+            if not isinstance(data["notebooks"], dict):
+                raise ValueError(f"{what}'s notebooks should be {{name: notebook}}")
+            for notebook in data["notebooks"].values():
+                NotebookOutcome.from_json(notebook)
+
+
 def notebooks_of(result: dict) -> dict[str, NotebookOutcome]:
     """The graded notebooks of a submission's outcome (the dict an ``outcomes/*.json`` file holds),
     by name; ``ValueError`` when one is not a graded notebook."""

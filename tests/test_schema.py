@@ -286,3 +286,17 @@ def test_a_mistyped_status_is_refused_when_added_not_when_the_outcome_is_read_ba
         problems.add("tamperd", "a cell was edited")
     problems.add("tampered", "a cell was edited")
     assert problems.problems == {"tampered": ["a cell was edited"]}
+
+
+def test_a_saved_outcome_is_written_and_checked_in_one_place(tmp_path, capsys):
+    from mlpcore.autograde.outcome import read_saved
+    from mlpcore.schema import SubmissionOutcome
+
+    notebook = NotebookOutcome({"tampered": ["a cell was edited"]}, None, [])
+    written = SubmissionOutcome("ada", "02-forward", {"forward": notebook}, extra={"seconds": 3.5}).to_json()
+    assert (written["status"], written["reasons"], written["seconds"]) == ("tampered", ["forward: a cell was edited"], 3.5)
+    path = tmp_path / "ada.json"
+    path.write_text(json.dumps(written))
+    assert read_saved(path) == written
+    path.write_text(json.dumps({**written, "status": "tamperd"}))
+    assert read_saved(path) is None and "'tamperd' is not a status" in capsys.readouterr().err

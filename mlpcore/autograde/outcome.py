@@ -33,8 +33,8 @@ from pathlib import Path
 from nbgrader.utils import is_grade
 
 from ..grading.testcells import exercise_of_cell, is_test_cell
-from ..schema import (CELL_OUTCOME_OF_CHECK, METADATA_KEY, STATUSES, CellOutcome, CheckResult, NotebookOutcome,
-                      verdicts, worst)
+from ..schema import (CELL_OUTCOME_OF_CHECK, METADATA_KEY, CellOutcome, CheckResult, NotebookOutcome, SubmissionOutcome,
+                      verdicts)
 from .files import TooBig, read_regular_file
 from .execute import CELL_TIMEOUT, KERNEL_DIED, NOT_RUN, OUTPUT_TRUNCATED_NOTE
 
@@ -272,17 +272,7 @@ def collect(course: Path, student: str, assignment: str, release: dict, problems
 
 
 def _summary(student, assignment, notebooks: dict[str, NotebookOutcome], grades, comments, timestamp) -> dict:
-    reasons = [f"{name}: {reason}" for name, notebook in notebooks.items()
-               for status in STATUSES for reason in notebook.problems.get(status, [])]
-    return {
-        "student_id": student, "assignment": assignment,
-        "status": worst(notebook.status for notebook in notebooks.values()),
-        "reasons": reasons,
-        "score": sum(notebook.score for notebook in notebooks.values()),
-        "max_score": sum(notebook.max_score for notebook in notebooks.values()),
-        "timestamp": timestamp, "notebooks": {name: notebook.to_json() for name, notebook in notebooks.items()},
-        "grades": grades, "comments": comments,
-    }
+    return SubmissionOutcome(student, assignment, notebooks, grades, comments, timestamp).to_json()
 
 
 def unreadable(student: str, assignment: str, release: dict, status: str, reason: str) -> dict:
@@ -310,6 +300,7 @@ def read_saved(path: Path) -> dict | None:
         print(f"skipped {path}: not an outcome (a JSON {type(saved).__name__})", file=sys.stderr)
         return None
     try:  # every notebook as the schema has it (an outcome saved before verdicts is brought up to date)
+        SubmissionOutcome.check(saved)
         if "notebooks" in saved:
             saved["notebooks"] = {name: NotebookOutcome.from_json(notebook).to_json()
                                   for name, notebook in saved["notebooks"].items()}
