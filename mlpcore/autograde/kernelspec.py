@@ -31,7 +31,6 @@ def process_environment() -> dict:
     return {**threads.kernel_environment(), **MALLOC_ARENAS}
 
 
-
 class KernelFolders:
     """The folders of one notebook's kernels, none of them a folder the grader writes its results to.
 

@@ -56,7 +56,6 @@ def _grade_id(cell) -> str:
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
 
 
-
 def check_verdicts(cell) -> list[CheckResult]:
     """The verdicts that decide a test cell, in order: none for another cell, a cell without any, or
     one whose run was cut short (a timeout, a crash); verdicts that cannot be read are one ``tampered``."""

@@ -41,7 +41,6 @@ from .execute import SturdyExecute
 from .files import read_folder
 
 
-
 def configure(c, grading: str, exercises=()) -> None:
     """Point nbgrader's autograde and feedback at mlpcore's pipeline, in an ``nbgrader_config.py``
     (``c``: its configuration; ``grading``: the grading folder, where outcomes and tables live;
