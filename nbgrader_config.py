@@ -67,6 +67,14 @@ from mlpcore.autograde.pipeline import configure  # noqa: E402
 
 configure(c, grading=GRADING)
 
+# Late work (nbgrader's AssignLatePenalties asks this plugin; see mlpcore/autograde/late.py). It applies
+# once an assignment has a due date (nbgrader db assignment add 02-forward --duedate="2026-10-02 17:00 UTC",
+# or formgrader's Manage Assignments) and to each student's own extension (Gradebook.grant_extension).
+c.AssignLatePenalties.plugin_class = "mlpcore.autograde.late.LatePenalty"
+c.LatePenalty.per_day = 0.10  # 10 % of the score earned, per started day late
+c.LatePenalty.cap = 0.50  # at most half of it
+c.LatePenalty.grace_minutes = 15  # up to 15 minutes late counts as on time
+
 # Learners see this in place of each solution.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 # A runaway cell (an infinite loop in a submission) fails after this many seconds.

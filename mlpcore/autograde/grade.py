@@ -37,7 +37,9 @@ from .files import is_read, read_regular_file, walk
 from .outcome import read_saved
 
 NBGRADER_EXPORT = "nbgrader-export.csv"
-GRADES_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "reasons", "seconds", "sandbox"]
+# score: after any late penalty (late_penalty points, for seconds_late past the student's due date; see late.py)
+GRADES_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "reasons", "seconds", "sandbox",
+                  "late_penalty", "seconds_late"]
 EXERCISE_COLUMNS = ["student_id", "assignment", "notebook", "exercise", "grade_id", "score", "max_score",
                     "outcome", "mistake"]
 
@@ -105,8 +107,10 @@ def write_tables(output: Path) -> None:
         writer = csv.DictWriter(handle, GRADES_COLUMNS)
         writer.writeheader()
         for result in everything:
+            late = result.get("late") or {}
             writer.writerow({**{key: result.get(key) for key in GRADES_COLUMNS}, "reasons": " | ".join(result["reasons"]),
-                             "sandbox": result.get("sandbox") or "none"})
+                             "sandbox": result.get("sandbox") or "none", "late_penalty": late.get("penalty", 0.0),
+                             "seconds_late": late.get("seconds_late", 0.0)})
     with open(output / "exercises.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, EXERCISE_COLUMNS)
         writer.writeheader()
@@ -136,8 +140,22 @@ def write_nbgrader_config(root: Path, submissions: Path, output: Path) -> None:
         "from mlpcore.autograde.pipeline import configure",
         f"configure(c, grading={str(output.resolve())!r})",
         f"c.FeedbackExporter.course_root = {str(root.resolve())!r}",
+        "# The course's late policy (mlpcore/autograde/late.py), for autograding from here.",
+        *_late_policy_lines(root),
     ]
     (output / "nbgrader_config.py").write_text("\n".join(lines) + "\n")
+
+
+def _late_policy_lines(root: Path) -> list[str]:
+    """The course configuration's late-penalty settings, as lines of an ``nbgrader_config.py``."""
+    config = course.load_config(root)
+    lines = []
+    for section in ("AssignLatePenalties", "LateSubmissionPlugin", "LatePenalty"):
+        for name, value in sorted(config.get(section, {}).items()):
+            if isinstance(value, type):  # a class given as a class, not by name
+                value = f"{value.__module__}.{value.__qualname__}"
+            lines.append(f"c.{section}.{name} = {value!r}")
+    return lines
 
 
 class _Progress:
@@ -250,6 +268,10 @@ def grade_class(root, assignment: str, submissions, output, workers: int | None 
         elapsed = time.monotonic() - started
         bar.note(f"graded {len(todo)} notebooks in {elapsed:.1f} s ({len(todo) * 60 / max(elapsed, 1e-9):.1f} per minute)")
 
+    if (output / "gradebook.db").is_file():  # the due date and extensions are the class gradebook's
+        from . import late
+
+        late.apply(course.load_config(root), output, assignment)
     write_nbgrader_config(root, submissions, output)
     write_tables(output)
     results = load_outcomes(output, assignment)
