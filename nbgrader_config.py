@@ -52,6 +52,9 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 
 # `nbgrader export` run from here writes into the grading folder, never into the repository.
 c.CsvExportPlugin.to = os.path.join(GRADING, "nbgrader-export.csv")
+# nbgrader export --exporter=mlpcore.autograde.lms.CanvasExportPlugin: Canvas's gradebook import CSV, each
+# student matched by nbgrader's lms_user_id (see mlpcore/autograde/lms.py; --CanvasExportPlugin.to=FILE elsewhere).
+c.CanvasExportPlugin.to = os.path.join(GRADING, "canvas-grades.csv")
 
 # nbgrader release_assignment / fetch_assignment / submit / collect go through this folder.
 c.Exchange.root = EXCHANGE
