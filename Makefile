@@ -7,12 +7,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo lab formgrader test test-browser test-gpu bench bench-grading bench-notebooks release clean
+.PHONY: help demo lab formgrader hub test test-browser test-gpu bench bench-grading bench-notebooks release clean
 
 help:
 	@echo "make demo      the grading loop on an embedded class of 11: release, grade in parallel, feedback, report"
 	@echo "make lab       open the course in JupyterLab (start with 01-matrices; the Validate button checks a notebook)"
 	@echo "make formgrader  the instructor's JupyterLab on the course root: formgrader shows the class mlpcore grade graded"
+	@echo "make hub       the course on a local JupyterHub at http://127.0.0.1:8765 (as root): an instructor, two students, formgrader"
 	@echo "make release   regenerate the learners' notebooks in course/ from solutions/ (nbgrader generate_assignment)"
 	@echo "make test      run the whole test suite (NumPy and array-api-strict, the course round trip; GPU cases skip without a GPU)"
 	@echo "make test-browser  the course in headless Chromium: JupyterLab, formgrader, feedback and report pages"
@@ -42,13 +43,34 @@ lab: $(STAMP)
 formgrader: $(STAMP)
 	$(BIN)/mlpcore lab --instructor$(if $(GRADING), --grading $(GRADING))$(if $(LAB_FLAGS), -- $(LAB_FLAGS))
 
+# The hub's own environment, .hub/venv: every account (students, instructor, grader) runs it, so it is
+# built from a Python they can all reach (HUB_PYTHON; a pyenv Python under /root is not), with JupyterHub
+# from PyPI; configurable-http-proxy comes from npm into .hub/ (without npm the hub tests skip, saying so).
+HUB_PYTHON ?= $(firstword $(wildcard /usr/bin/python3) $(PYTHON))
+HUB_BIN := .hub/venv/bin
+HUB_STAMP := .hub/.installed
+$(HUB_STAMP): pyproject.toml
+	@test -x $(HUB_BIN)/python || $(HUB_PYTHON) -m venv .hub/venv
+	$(HUB_BIN)/python -m pip install --quiet --upgrade pip
+	$(HUB_BIN)/python -m pip install --quiet -e '.[hub]'
+	$(HUB_BIN)/python -m mlpcore.autograde.exchange --install
+	@if command -v npm >/dev/null; then npm install --silent --no-audit --no-fund --prefix .hub configurable-http-proxy; \
+	 else echo "npm is missing: make hub needs it for configurable-http-proxy (apt-get install npm)"; fi
+	@touch $@
+
+# The course on a local JupyterHub at http://127.0.0.1:8765 (run as root: it makes the accounts); it
+# prints how to log in. MLPCORE_HUB_PORT moves it; the hub also takes the next three ports (its API,
+# the proxy's API, formgrader).
+hub: $(HUB_STAMP)
+	$(HUB_BIN)/python -m mlpcore.autograde.hub run$(if $(MLPCORE_HUB_PORT), --port $(MLPCORE_HUB_PORT))
+
 # Regenerate the released notebooks in course/ from solutions/ (after editing a solution notebook).
 release: $(STAMP)
 	$(BIN)/mlpcore release
 
 # In parallel (one worker per core): the course tests run every notebook several times.
 # loadgroup keeps the tests that share one graded class (tests/test_autograde.py) on one worker.
-test: $(STAMP)
+test: $(STAMP) $(HUB_STAMP)
 	$(BIN)/python -m pytest -n auto --dist loadgroup
 
 # Real-browser tests (Playwright driving /usr/bin/chromium; skipped with the reason without them).
@@ -69,5 +91,5 @@ bench-notebooks: $(STAMP)
 	$(BIN)/python -m benchmarks.notebooks $(BENCH_FLAGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info
+	rm -rf $(VENV) .hub .pytest_cache .hypothesis *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
