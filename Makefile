@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo lab formgrader hub test test-browser test-gpu bench bench-grading bench-notebooks release clean
+.PHONY: help demo lab formgrader hub test test-browser test-gpu bench bench-grading bench-notebooks bench-hub release clean
 
 help:
 	@echo "make demo      the grading loop on an embedded class of 11: release, grade in parallel, feedback, report"
@@ -21,6 +21,7 @@ help:
 	@echo "make bench     speed and memory benchmarks (a few minutes); tables on screen, JSON and a plot in benchmarks/out/"
 	@echo "make bench-grading  notebooks graded per minute: sequential nbgrader against mlpcore grade --workers 2"
 	@echo "make bench-notebooks  each solution notebook's run time, idle and busy, one BLAS thread per core or per kernel"
+	@echo "make bench-hub  20 students on the course's JupyterHub at once (as root): Validate in each server, page loads, BLAS threads"
 	@echo "make clean     remove .venv and caches"
 
 $(STAMP): pyproject.toml
@@ -89,6 +90,10 @@ bench-grading: $(STAMP)
 
 bench-notebooks: $(STAMP)
 	$(BIN)/python -m benchmarks.notebooks $(BENCH_FLAGS)
+
+# As root (it makes 20 accounts for the run and deletes them after); BENCH_FLAGS="--students 5" for fewer.
+bench-hub: $(STAMP) $(HUB_STAMP)
+	$(BIN)/python -m benchmarks.hub_load $(BENCH_FLAGS)
 
 clean:
 	rm -rf $(VENV) .hub .pytest_cache .hypothesis *.egg-info

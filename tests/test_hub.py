@@ -8,181 +8,32 @@ without them it is skipped, saying which is missing.
 """
 
 import json
-import os
 import pwd
-import signal
-import socket
 import subprocess
-import tempfile
-import time
 from pathlib import Path
 
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-HUB_PYTHON = ROOT / ".hub" / "venv" / "bin" / "python"
-PROXY = ROOT / ".hub" / "node_modules" / ".bin" / "configurable-http-proxy"
+from mlpcore.autograde.hub import accounts
+from mlpcore.autograde.hub_session import missing, pids_of, process_environment, running_hub
+
 PREFIX = "mlpt"
-NAMES = {"instructor": f"{PREFIX}-instructor", "students": [f"{PREFIX}-student1", f"{PREFIX}-student2"],
-         "grader": f"grader-{PREFIX}"}
+NAMES = accounts(PREFIX)
 STUDENT1, STUDENT2 = NAMES["students"]
 INSTRUCTOR = NAMES["instructor"]
 
-
-def _missing() -> str | None:
-    if os.geteuid() != 0:
-        return "the hub makes local accounts and starts servers as them: run as root (CI does)"
-    if not HUB_PYTHON.exists():
-        return f"{HUB_PYTHON} is missing: make hub (or make test) builds it"
-    if not PROXY.exists():
-        return f"{PROXY} is missing: make hub installs it with npm (apt-get install npm)"
-    return None
-
-
-pytestmark = [pytest.mark.skipif(_missing() is not None, reason=str(_missing())), pytest.mark.xdist_group("hub")]
-
-
-def _free_ports(count=4) -> int:
-    """The first of ``count`` consecutive free ports on 127.0.0.1."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            first = probe.getsockname()[1]
-        if first + count > 65535:
-            continue
-        try:
-            sockets = []
-            for port in range(first, first + count):
-                sockets.append(socket.socket())
-                sockets[-1].bind(("127.0.0.1", port))
-            return first
-        except OSError:
-            continue
-        finally:
-            for held in sockets:
-                held.close()
-    raise RuntimeError("no four consecutive free ports on 127.0.0.1")
+pytestmark = [pytest.mark.skipif(missing() is not None, reason=str(missing())), pytest.mark.xdist_group("hub")]
 
 
 def _run_as(account: str, *command) -> subprocess.CompletedProcess:
     return subprocess.run(["runuser", "-u", account, "--", *command], capture_output=True, text=True, timeout=60)
 
 
-def _pids_of(uids: set[int]) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if entry.stat().st_uid in uids:
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
-
-
-def _end(pid: int) -> None:
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-
-
-class Hub:
-    def __init__(self, settings: dict, process: subprocess.Popen):
-        self.settings, self.process = settings, process
-        self.url = f"http://127.0.0.1:{settings['port']}"
-        self.passwords = json.loads(Path(settings["passwords_file"]).read_text())
-        self._tokens = {}
-
-    def login(self, account: str, password: str) -> tuple[requests.Session, requests.Response]:
-        """The hub's login form, as a browser posts it."""
-        session = requests.Session()
-        session.get(f"{self.url}/hub/login", timeout=30)
-        reply = session.post(f"{self.url}/hub/login", allow_redirects=False, timeout=60,
-                             data={"username": account, "password": password, "_xsrf": session.cookies.get("_xsrf")})
-        return session, reply
-
-    def token(self, account: str) -> dict:
-        """An API token of ``account``, asked for with its login session (as the hub's token page does)."""
-        if account not in self._tokens:
-            session, reply = self.login(account, self.passwords[account])
-            assert reply.status_code == 302, reply.text[:500]
-            made = session.post(f"{self.url}/hub/api/users/{account}/tokens", json={"note": "test_hub"},
-                                headers={"X-XSRFToken": session.cookies.get("_xsrf")}, timeout=30)
-            assert made.status_code == 201, made.text[:500]
-            self._tokens[account] = {"Authorization": f"token {made.json()['token']}"}
-        return self._tokens[account]
-
-    def get(self, account: str, path: str, **kwargs) -> requests.Response:
-        return requests.get(f"{self.url}{path}", headers=self.token(account), timeout=60, allow_redirects=False,
-                            **kwargs)
-
-    def post(self, account: str, path: str, **kwargs) -> requests.Response:
-        return requests.post(f"{self.url}{path}", headers=self.token(account), timeout=300, allow_redirects=False,
-                             **kwargs)
-
-    def server(self, account: str) -> None:
-        """Start ``account``'s JupyterLab and wait until it is ready."""
-        reply = self.post(account, f"/hub/api/users/{account}/server")
-        assert reply.status_code in (201, 202, 400), reply.text[:500]  # 400: already running
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            state = self.get(account, "/hub/api/user").json()["servers"].get("", {})
-            if state.get("ready"):
-                return
-            time.sleep(1)
-        raise TimeoutError(f"{account}'s server did not start in 120 s")
-
-
 @pytest.fixture(scope="module")
 def hub():
-    from mlpcore.autograde.hub import account_exists, hub_command, remove_accounts
-
-    state = Path(tempfile.mkdtemp(prefix="mlpcore-hub-test-", dir="/tmp"))
-    state.chmod(0o755)  # the accounts reach the exchange inside it
-    port = _free_ports()
-    made = subprocess.run(
-        [str(HUB_PYTHON), "-c", "import json, sys; from mlpcore.autograde.hub import setup; "
-         f"print(json.dumps(setup({str(state)!r}, names=json.loads(sys.argv[1]), port={port})))", json.dumps(NAMES)],
-        capture_output=True, text=True, timeout=300)
-    process = None
-    try:
-        assert made.returncode == 0, made.stderr[-3000:]
-        settings = json.loads(made.stdout)
-        argv, environment = hub_command(settings)
-        log = open(state / "hub.log", "w")
-        process = subprocess.Popen(argv, cwd=state, env=environment, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-        running = Hub(settings, process)
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                # ready when formgrader, the course's service, answers through the proxy (with a redirect to log in)
-                if requests.get(f"{running.url}/services/mlpcore/", timeout=5, allow_redirects=False).status_code == 302:
-                    break
-            except requests.ConnectionError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the hub did not start:\n{(state / 'hub.log').read_text()[-4000:]}")
-            time.sleep(1)
-        yield running
-    finally:
-        uids = {pwd.getpwnam(name).pw_uid for name in [INSTRUCTOR, *NAMES["students"], NAMES["grader"]]
-                if account_exists(name)}
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)  # the hub stops the servers and the proxy it started
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-        proxy_pid = state / "jupyterhub-proxy.pid"  # the hub stops its proxy; should it not have, by its id
-        if proxy_pid.is_file() and proxy_pid.read_text().strip().isdigit():
-            _end(int(proxy_pid.read_text().strip()))
-        for pid in _pids_of(uids):  # anything the accounts still run (a kernel): ended by its id
-            _end(pid)
-        remove_accounts(NAMES)
-        subprocess.run(["rm", "-rf", str(state)], check=False)
+    with running_hub(NAMES) as client:
+        yield client
 
 
 def test_each_account_logs_in_with_its_own_password_and_no_other(hub):
@@ -205,8 +56,8 @@ def test_students_get_jupyterlab_with_validate_and_the_assignment_list_and_no_fo
 
     # The server runs as the student, with one BLAS thread for each of its kernels.
     uid = pwd.getpwnam(STUDENT1).pw_uid
-    (server,) = [pid for pid in _pids_of({uid}) if b"jupyterhub-singleuser" in Path(f"/proc/{pid}/cmdline").read_bytes()]
-    environment = dict(line.split("=", 1) for line in Path(f"/proc/{server}/environ").read_text().split("\0") if "=" in line)
+    (server,) = [pid for pid in pids_of({uid}) if b"jupyterhub-singleuser" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    environment = process_environment(server)
     assert (environment["OPENBLAS_NUM_THREADS"], environment["OMP_NUM_THREADS"]) == ("1", "1")
     assert environment["MLPCORE_EXCHANGE"] == hub.settings["exchange"]
 

@@ -48,9 +48,9 @@ class HubNeedsRoot(RuntimeError):
     """The hub's accounts cannot be made, or its servers started as them, without root."""
 
 
-def accounts(prefix: str = "mlpcore") -> dict:
+def accounts(prefix: str = "mlpcore", students: int = 2) -> dict:
     """The hub's account names: ``{"instructor": ..., "students": [...], "grader": ...}``."""
-    return {"instructor": f"{prefix}-instructor", "students": [f"{prefix}-student1", f"{prefix}-student2"],
+    return {"instructor": f"{prefix}-instructor", "students": [f"{prefix}-student{i}" for i in range(1, students + 1)],
             "grader": f"grader-{prefix}"}
 
 
