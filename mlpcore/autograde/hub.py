@@ -180,6 +180,10 @@ def configure(c, settings: dict) -> None:
     c.Spawner.notebook_dir = "~"
     c.Spawner.environment = kernel_environment(settings)
     c.Spawner.pre_spawn_hook = _assignment_folder
+    # A class logging in at once on a small machine: 20 servers starting together on two busy cores took
+    # longer than JupyterHub's 30 s to answer (benchmarks/hub_load.py), and the hub gave up on them.
+    c.Spawner.http_timeout = 180
+    c.Spawner.start_timeout = 240
 
     # nbgrader's groups, and formgrader as the course's service, reached through the hub's login by its group.
     c.JupyterHub.load_groups = {INSTRUCTOR_GROUP: {"users": [names["instructor"]]},
