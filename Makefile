@@ -76,7 +76,7 @@ test: $(STAMP) $(HUB_STAMP)
 
 # Real-browser tests (Playwright driving /usr/bin/chromium; skipped with the reason without them).
 # Screenshots of failures land in browser_tests/screenshots/.
-test-browser: $(STAMP)
+test-browser: $(STAMP) $(HUB_STAMP)
 	$(BIN)/python -m pytest browser_tests -p no:xdist
 
 test-gpu: $(STAMP)
