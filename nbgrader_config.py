@@ -52,6 +52,9 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 
 # `nbgrader export` run from here writes into the grading folder, never into the repository.
 c.CsvExportPlugin.to = os.path.join(GRADING, "nbgrader-export.csv")
+# nbgrader export --exporter=mlpcore.autograde.lms.CanvasExportPlugin: Canvas's gradebook import CSV, each
+# student matched by nbgrader's lms_user_id (see mlpcore/autograde/lms.py; --CanvasExportPlugin.to=FILE elsewhere).
+c.CanvasExportPlugin.to = os.path.join(GRADING, "canvas-grades.csv")
 
 # nbgrader release_assignment / fetch_assignment / submit / collect go through this folder.
 c.Exchange.root = EXCHANGE
@@ -66,6 +69,14 @@ c.CourseDirectory.course_id = "mlpcore"
 from mlpcore.autograde.pipeline import configure  # noqa: E402
 
 configure(c, grading=GRADING)
+
+# Late work (nbgrader's AssignLatePenalties asks this plugin; see mlpcore/autograde/late.py). It applies
+# once an assignment has a due date (nbgrader db assignment add 02-forward --duedate="2026-10-02 17:00 UTC",
+# or formgrader's Manage Assignments) and to each student's own extension (Gradebook.grant_extension).
+c.AssignLatePenalties.plugin_class = "mlpcore.autograde.late.LatePenalty"
+c.LatePenalty.per_day = 0.10  # 10 % of the score earned, per started day late
+c.LatePenalty.cap = 0.50  # at most half of it
+c.LatePenalty.grace_minutes = 15  # up to 15 minutes late counts as on time
 
 # Learners see this in place of each solution.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

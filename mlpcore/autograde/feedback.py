@@ -286,6 +286,11 @@ def _header_html(student: str, result: dict, notebook: str, graded: NotebookOutc
             ("score", f"<strong>{fmt(graded.score)} / {fmt(graded.max_score)}</strong> "
                       f"({percent(graded.score, graded.max_score):.0f}%)"),
             ("status", f"{status_badge(status.name)} {escape(status.meaning)}")]
+    if result.get("late"):  # the penalty is the whole assignment's (late.py)
+        from .late import describe
+
+        rows.append(("late", f"{escape(describe(result['late']))}; the assignment's score after it: "
+                             f"<strong>{fmt(float(result.get('score') or 0.0))} / {fmt(float(result.get('max_score') or 0.0))}</strong>"))
     if len(result.get("notebooks", {})) > 1:
         total, top = float(result.get("score") or 0.0), float(result.get("max_score") or 0.0)
         rows.append(("whole assignment", f"{fmt(total)} / {fmt(top)} &middot; {status_badge(result['status'])}"))

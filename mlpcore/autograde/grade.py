@@ -100,8 +100,22 @@ def write_nbgrader_config(root: Path, submissions: Path, output: Path) -> None:
         "from mlpcore.autograde.pipeline import configure",
         f"configure(c, grading={str(output.resolve())!r})",
         f"c.FeedbackExporter.course_root = {str(root.resolve())!r}",
+        "# The course's late policy (mlpcore/autograde/late.py), for autograding from here.",
+        *_late_policy_lines(root),
     ]
     (output / "nbgrader_config.py").write_text("\n".join(lines) + "\n")
+
+
+def _late_policy_lines(root: Path) -> list[str]:
+    """The course configuration's late-penalty settings, as lines of an ``nbgrader_config.py``."""
+    config = course.load_config(root)
+    lines = []
+    for section in ("AssignLatePenalties", "LateSubmissionPlugin", "LatePenalty"):
+        for name, value in sorted(config.get(section, {}).items()):
+            if isinstance(value, type):  # a class given as a class, not by name
+                value = f"{value.__module__}.{value.__qualname__}"
+            lines.append(f"c.{section}.{name} = {value!r}")
+    return lines
 
 
 class _Progress:
@@ -217,6 +231,10 @@ def grade_class(root, assignment: str, submissions, output, workers: int | None 
         elapsed = time.monotonic() - started
         bar.note(f"graded {len(todo)} notebooks in {elapsed:.1f} s ({len(todo) * 60 / max(elapsed, 1e-9):.1f} per minute)")
 
+    if (output / "gradebook.db").is_file():  # the due date and extensions are the class gradebook's
+        from . import late
+
+        late.apply(course.load_config(root), output, assignment)
     write_nbgrader_config(root, submissions, output)
     write_tables(output)
     results = load_outcomes(output, assignment)

@@ -126,8 +126,9 @@ def ensure_assignment(root, assignment: str, output: Path, template_bytes: bytes
         return
     with Gradebook(db_url(output)) as gradebook:
         try:
-            gradebook.find_assignment(assignment)
-            return
+            # An assignment added by hand to give it a due date (nbgrader db assignment add) has no notebooks yet.
+            if gradebook.find_assignment(assignment).notebooks:
+                return
         except MissingEntry:
             pass
     define_assignment(root, assignment, db_url(output))

@@ -291,6 +291,8 @@ class RecordOutcome(NbGraderPreprocessor):
                 "memory_mb": execute.get("memory_mb", 2048)}
 
     def _write_outcome(self, nb, resources) -> None:
+        from nbgrader.api import Gradebook
+
         from .tables import outcome_path, write_tables
         from .outcome import notebook_outcome, submission_outcome, read_saved
 
@@ -301,6 +303,10 @@ class RecordOutcome(NbGraderPreprocessor):
         notebooks = dict((saved or {}).get("notebooks", {}))
         notebooks[name] = notebook_outcome(nb, resources["nbgrader"]["db_url"], assignment, student, name).to_json()
         result = submission_outcome(resources["nbgrader"]["db_url"], student, assignment, notebooks)
+        from . import late
+
+        with Gradebook(resources["nbgrader"]["db_url"]) as gradebook:  # AssignLatePenalties stored it there
+            late.annotate(result, late.recorded(gradebook, assignment, student, late.plugin(self.config)))
         result["sandbox"] = _metadata(nb).get("sandbox", "none")
         result["graded_by"] = "nbgrader"
         path.parent.mkdir(parents=True, exist_ok=True)

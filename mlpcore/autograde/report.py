@@ -318,8 +318,13 @@ def _exercises_html(exercises: list[dict]) -> str:
 
 
 def _score(result: dict) -> str:
+    """The score after any late penalty, and the lateness in words (see late.py)."""
+    from .late import describe
+
     score, max_score = float(result.get("score") or 0.0), float(result.get("max_score") or 0.0)
-    return f"{fmt(score)} / {fmt(max_score)} ({percent(score, max_score):.0f}%)"
+    late = describe(result.get("late"))
+    return (f"{fmt(score)} / {fmt(max_score)} ({percent(score, max_score):.0f}%)"
+            + (f' <span class="small">late: {escape(late)}</span>' if late else ""))
 
 
 def _attention_html(flagged: list[dict]) -> str:

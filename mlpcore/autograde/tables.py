@@ -9,7 +9,9 @@ from pathlib import Path
 from ..schema import notebooks_of
 from .outcome import read_saved
 
-GRADES_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "reasons", "seconds", "sandbox"]
+# score: after any late penalty (late_penalty points, for seconds_late past the student's due date; see late.py)
+GRADES_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "reasons", "seconds", "sandbox",
+                  "late_penalty", "seconds_late"]
 EXERCISE_COLUMNS = ["student_id", "assignment", "notebook", "exercise", "grade_id", "score", "max_score",
                     "outcome", "mistake"]
 
@@ -32,8 +34,10 @@ def write_tables(output: Path) -> None:
         writer = csv.DictWriter(handle, GRADES_COLUMNS)
         writer.writeheader()
         for result in everything:
+            late = result.get("late") or {}
             writer.writerow({**{key: result.get(key) for key in GRADES_COLUMNS}, "reasons": " | ".join(result["reasons"]),
-                             "sandbox": result.get("sandbox") or "none"})
+                             "sandbox": result.get("sandbox") or "none", "late_penalty": late.get("penalty", 0.0),
+                             "seconds_late": late.get("seconds_late", 0.0)})
     with open(output / "exercises.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, EXERCISE_COLUMNS)
         writer.writeheader()
