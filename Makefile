@@ -55,7 +55,7 @@ HUB_STAMP := .hub/.installed
 $(HUB_STAMP): pyproject.toml
 	@test -x $(HUB_BIN)/python || $(HUB_PYTHON) -m venv .hub/venv
 	$(HUB_BIN)/python -m pip install --quiet --upgrade pip
-	$(HUB_BIN)/python -m pip install --quiet -e '.[hub]'
+	$(HUB_BIN)/python -m pip install --quiet -e '.[course,hub]'
 	$(HUB_BIN)/python -m mlpcore.autograde.exchange --install
 	@if command -v npm >/dev/null; then npm install --silent --no-audit --no-fund --prefix .hub configurable-http-proxy; \
 	 else echo "npm is missing: make hub needs it for configurable-http-proxy (apt-get install npm)"; fi

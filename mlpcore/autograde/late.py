@@ -142,7 +142,7 @@ def apply(config, output: Path, assignment: str) -> list[str]:
     from nbgrader.api import Gradebook, MissingEntry
 
     from .gradebook import db_url
-    from .grade import outcome_path
+    from .tables import outcome_path
     from .outcome import read_saved
 
     plugin_inst = plugin(config)
