@@ -24,12 +24,19 @@ from .compare import compare_float, tolerance
 
 @dataclass(frozen=True)
 class Mistake:
-    """A common mistake: ``wrong(*args)`` computes what the mistaken code returns, or
-    ``symptom(args, output)`` recognises it in the learner's output."""
+    """A common mistake: ``wrong(*args)`` computes what the mistaken code returns (``variants``: the
+    same mistake written in other ways a learner writes it, such as an update in place that raises
+    where ``wrong`` builds a new array), or ``symptom(args, output)`` recognises it in the learner's
+    output."""
 
     hint: str
     wrong: Callable | None = None
     symptom: Callable | None = None
+    variants: tuple = ()
+
+    @property
+    def formulas(self) -> tuple:
+        return (self.wrong, *self.variants) if self.wrong is not None else self.variants
 
 
 @dataclass(frozen=True)
@@ -404,6 +411,10 @@ FUNCTION_EXERCISES = [
         Mistake("exp overflows without the max shift: subtract each row's maximum first", symptom=_overflowed),
     )),
     Exercise("log_softmax", activations.log_softmax, elementwise_cases(1, large=1e3), outputs=("log_P",), mistakes=(
+        Mistake("Z.max(axis=1) and .sum(axis=1) give shape (batch,), which does not line up with the rows of Z: "
+                "keep the reduced axis with keepdims=True, so that they stay columns of shape (batch, 1)",
+                lambda Z: (Z - Z.max(axis=1)) - np.log(np.exp(Z - Z.max(axis=1)).sum(axis=1)),
+                variants=(lambda Z: _shifted(Z) - np.log(np.exp(_shifted(Z)).sum(axis=1)),)),
         Mistake("forgot to subtract the maximum from Z itself: log_softmax = Z - m - log(sum(exp(Z - m)))",
                 lambda Z: Z - np.log(np.exp(_shifted(Z)).sum(axis=1, keepdims=True))),
         Mistake("normalised over the wrong axis: each row (axis=1) is one sample",
@@ -458,6 +469,8 @@ FUNCTION_EXERCISES = [
         Mistake("a factor 1/2 was added: this course's MSE is mean((Y_hat - Y)**2)",
                 lambda Y_hat, Y: float(0.5 * np.mean((Y_hat - Y) ** 2))),
         Mistake("the errors were not squared", lambda Y_hat, Y: float(np.mean(np.abs(Y_hat - Y)))),
+        Mistake("took the square root of the mean: that is the root mean squared error (RMSE); the MSE is the "
+                "mean of the squared errors itself", lambda Y_hat, Y: float(np.sqrt(np.mean((Y_hat - Y) ** 2)))),
     )),
     Exercise("mse_backward", losses.mse_backward, elementwise_cases(2), outputs=("dY_hat",), mistakes=(
         Mistake("missing the factor 2 from the derivative of the square", lambda Y_hat, Y: (Y_hat - Y) / Y.size),
@@ -480,9 +493,12 @@ FUNCTION_EXERCISES = [
         Mistake("the minus sign is missing: log-probabilities are negative, the loss is -mean(log p)",
                 lambda P, y: float(np.mean(np.log(P[np.arange(len(y)), y])))),
         Mistake("summed over the batch instead of averaging",
-                lambda P, y: float(-np.sum(np.log(np.maximum(P[np.arange(len(y)), y], 1e-300))))),
+                lambda P, y: float(-np.sum(np.log(P[np.arange(len(y)), y])))),
         Mistake("P[y] picks whole rows: the true class's probability of sample i is P[i, y[i]], "
                 "i.e. P[np.arange(batch), y]", lambda P, y: float(-np.mean(np.log(P[y])))),
+        Mistake("averaged the one-hot form over all batch * n_classes entries: sum Y * log(P) over the classes "
+                "first (only the true class's term is left), then take the mean over the batch",
+                lambda P, y: float(-np.mean(np.eye(P.shape[1])[y] * np.log(P)))),
         Mistake("a true class with probability exactly 0 gives log(0) = -inf: raise each picked probability to "
                 "at least np.finfo(P.dtype).tiny (np.maximum does it)", symptom=_overflowed),
     )),
