@@ -77,15 +77,13 @@ def bank_numbers(with_classifier: bool = False) -> dict[str, dict[str, list]]:
             passed, text = verdict(name, fn)
             _count(row, name, getattr(fn, "__name__", "lambda"), passed, words in text)
     if with_classifier:
-        from more_submissions import CLASSIFIER_CORRECT, CLASSIFIER_MISTAKES
-        from teacher_submissions import CLASSIFIER_CORRECT as MORE_CORRECT
-        from teacher_submissions import CLASSIFIER_MISTAKES as MORE_MISTAKES
+        from test_grading import CLASSIFIER_CORRECT, CLASSIFIER_MISTAKES
 
         row = table["10-project"]
-        for functions in CLASSIFIER_CORRECT + MORE_CORRECT:
+        for functions in CLASSIFIER_CORRECT:
             row["correct"][1] += 1
             row["correct"][0] += classifier_outcome(functions)[0]
-        for functions, words in CLASSIFIER_MISTAKES + MORE_MISTAKES:
+        for functions, words in CLASSIFIER_MISTAKES:
             passed, text = classifier_outcome(functions)
             _count(row, "digits_classifier", functions[0].__name__, passed, words in text)
     return dict(sorted(table.items()))

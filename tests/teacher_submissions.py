@@ -352,10 +352,12 @@ def predict_plain(params, X):
 
 
 CLASSIFIER_CORRECT = [(train_shuffled, predict_plain)]
-CLASSIFIER_MISTAKES = [
-    ((train_never_shuffles, predict_plain), "not shuffled"),
-    ((train_shuffles_rows_only, predict_plain), "y[rows]"),
-]
+CLASSIFIER_MISTAKES = [((train_shuffles_rows_only, predict_plain), "y[rows]")]
+# Reaches the accuracy although it never shuffles: measured on the digits sorted by label, with each class's
+# block repeated up to three times, the notebook's plan loses half a point at most (96.9 % against 97.3 %,
+# 98.2 % against 98.7 %). No order of the training digits makes it fail, so 10-project states shuffling
+# as advice, not as a rule the check enforces (tests/test_bank_table.py holds it to that).
+CLASSIFIER_UNSHUFFLED = (train_never_shuffles, predict_plain)
 
 
 CORRECT = {

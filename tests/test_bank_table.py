@@ -45,3 +45,19 @@ def test_the_hint_explains_the_case_the_learner_reads():
     with pytest.raises(ExerciseFailed) as failure:
         check("cross_entropy", cross_entropy_no_minus_guarded)
     assert "case 1 of" in str(failure.value) and "minus sign is missing" in str(failure.value)
+
+
+def test_the_plan_without_shuffling_still_passes_so_the_notebook_states_shuffling_as_advice():
+    """Does 10-project say what the check does about shuffling? No order of the training digits makes the
+    notebook's plan fail without it (teacher_submissions.CLASSIFIER_UNSHUFFLED), so the text must not
+    promise that the check requires it."""
+    import json
+    from pathlib import Path
+
+    from mlpcore.grading.project import classifier_verdict
+    from teacher_submissions import CLASSIFIER_UNSHUFFLED
+
+    assert classifier_verdict(*CLASSIFIER_UNSHUFFLED)[0] >= 0.93
+    notebook = Path(__file__).parent.parent / "solutions" / "10-project" / "project.ipynb"
+    text = " ".join("".join(cell["source"]) for cell in json.loads(notebook.read_text())["cells"])
+    assert "does not require it" in text

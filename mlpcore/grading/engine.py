@@ -19,6 +19,7 @@ import numpy as np
 from .. import guard
 from ..guard import ReferenceUsedError
 from ..schema import CheckResult
+from ..threads import bounded
 from .compare import as_array, compare_output, same_output
 from .exercises import Exercise
 from .failure import HIDDEN_CASE, ExerciseFailed, ReferenceUsed, learner_line
@@ -41,6 +42,7 @@ def verdict(name: str, functions, hidden: bool, seed) -> tuple[CheckResult, list
     return CheckResult(name, "passed", line, hidden=hidden), []
 
 
+@bounded()  # the learner's code at full speed where nobody set the BLAS threads (mlpcore/threads.py)
 def run_check(name: str, fn, hidden: bool, seed) -> str:
     """Run the check's cases drawn from ``seed``; the passing line, or :class:`ExerciseFailed`."""
     __tracebackhide__ = True
