@@ -85,12 +85,12 @@ def course_kernel():
     chose a number, as in plain Jupyter or a hub whose administrator did not set the variables; then a
     training cell takes seconds, not a minute of threads spinning against each other. A number the user
     chose (the variables, or ``threadpoolctl.threadpool_limits`` afterwards) is left as it is.
-    Returns threadpoolctl's limiter, or None where nothing changed."""
+    Returns None, so that a cell ending with the call shows nothing."""
     if chosen_by_the_user():
-        return None
+        return
     from threadpoolctl import threadpool_limits
 
-    return threadpool_limits(limits=DEFAULT_THREADS, user_api="blas")
+    threadpool_limits(limits=DEFAULT_THREADS, user_api="blas")  # for the rest of the kernel
 
 
 @contextlib.contextmanager
