@@ -88,6 +88,34 @@ def log_softmax_without_shifting(Z):
     return Z - np.log(np.exp(Z).sum(axis=1, keepdims=True))
 
 
+# ------------------------------------------------------------------ 02-forward
+
+
+def relu_rows_and_columns(Z):
+    """Written for matrices: the docstring's "any shape" overlooked."""
+    out = np.zeros((Z.shape[0], Z.shape[1]), dtype=Z.dtype)
+    for i in range(Z.shape[0]):
+        for j in range(Z.shape[1]):
+            out[i, j] = max(Z[i, j], 0)
+    return out
+
+
+def sigmoid_matrix_only(Z):
+    out = np.empty_like(Z)
+    for i, row in enumerate(Z):
+        e = np.exp(-np.abs(row))
+        out[i, :] = np.where(row >= 0, 1 / (1 + e), e / (1 + e))
+    return out
+
+
+def relu_any_shape_loop(Z):
+    """Correct: a loop over every entry, whatever the shape."""
+    out = np.zeros_like(Z)
+    for index in np.ndindex(Z.shape):
+        out[index] = Z[index] if Z[index] > 0 else 0
+    return out
+
+
 # ------------------------------------------------------------------ 07-training
 
 
@@ -361,6 +389,7 @@ CLASSIFIER_UNSHUFFLED = (train_never_shuffles, predict_plain)
 
 
 CORRECT = {
+    "relu": [relu_any_shape_loop],
     "cross_entropy": [cross_entropy_one_hot, cross_entropy_loop],
     "mse": [mse_norm],
     "log_softmax": [log_softmax_float64_sum],
@@ -370,6 +399,8 @@ CORRECT = {
 }
 
 MISTAKES = {
+    "relu": [(relu_rows_and_columns, "any shape")],
+    "sigmoid": [(sigmoid_matrix_only, "any shape")],
     "cross_entropy": [(cross_entropy_no_minus_guarded, "minus sign is missing"),
                       (cross_entropy_summed_guarded, "summed over the batch"),
                       (cross_entropy_rows_guarded, "P[y] picks whole rows"),

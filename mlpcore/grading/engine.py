@@ -243,8 +243,22 @@ def _raised(exercise: Exercise, fn, cases, where: str, exc: Exception, failing: 
     if isinstance(exc, FloatingPointError) and exercise.overflow_hint:
         return ExerciseFailed(exercise.name, "wrong", f"your function overflowed ({exc})", case=where,
                               mistake=exercise.overflow_hint, your_code=_your_code(exc))
+    mistake = _hint(exercise, fn, cases, failing) or _two_dimensional_only(cases, failing)
     return ExerciseFailed(exercise.name, "error", f"your function raised {kind}" + (f": {exc}" if str(exc) else ""),
-                          case=where, mistake=_hint(exercise, fn, cases, failing), your_code=_your_code(exc))
+                          case=where, mistake=mistake, your_code=_your_code(exc))
+
+
+def _two_dimensional_only(cases, failing: int) -> str | None:
+    """The mistake of an element-wise function that raised on the first case that is not a matrix,
+    after every matrix case before it passed: it walks rows and columns instead of the whole array."""
+    def is_matrix(case):
+        return all(getattr(argument, "ndim", 2) == 2 for argument in case)
+
+    if is_matrix(cases[failing]) or not all(is_matrix(case) for case in cases[:failing]):
+        return None
+    return ("your function works on matrices only, but an element-wise function takes an array of any shape "
+            "(a vector, a 3-D array, ...): use whole-array NumPy operations such as np.maximum(Z, 0) or np.exp(-Z), "
+            "not Z.shape[0], Z.shape[1] or loops over rows and columns")
 
 
 def _your_code(exc: BaseException) -> str | None:

@@ -78,11 +78,14 @@ def _normal(rng, shape, dtype, scale=1.0):
     return (rng.standard_normal(shape) * scale).astype(dtype)
 
 
-def elementwise_cases(n_arrays, scale=2.0, with_zeros=False, large=None):
-    """Cases of ``n_arrays`` same-shaped arrays; ``large`` adds a case of values that big."""
+def elementwise_cases(n_arrays, scale=2.0, with_zeros=False, large=None, any_shape=False):
+    """Cases of ``n_arrays`` same-shaped arrays; ``large`` adds a case of values that big; ``any_shape``
+    a vector and a 3-D array, for functions whose text promises any shape."""
 
     def make(rng, hidden):
         specs = [((1, 3), F64), ((4, 5), F64), ((3, 4), F32)]
+        if any_shape:
+            specs += [((5,), F32), ((2, 3, 4), F64)]
         if hidden:
             specs += [((7, 2), F64), ((2, 9), F32), ((6, 6), F64)]
         cases = [tuple(_normal(rng, shape, dtype, scale) for _ in range(n_arrays)) for shape, dtype in specs]
@@ -382,18 +385,18 @@ FUNCTION_EXERCISES = [
         Mistake("itemsize is in bytes already; multiplying by 8 gives bits",
                 lambda sizes, batch, dtype: batch * sum(sizes[1:]) * np.dtype(dtype).itemsize * 8),
     )),
-    Exercise("relu", activations.relu, elementwise_cases(1), mistakes=(
+    Exercise("relu", activations.relu, elementwise_cases(1, any_shape=True), mistakes=(
         Mistake("np.minimum instead of np.maximum: ReLU keeps the positive part", lambda Z: np.minimum(Z, 0)),
         Mistake("returned the 0/1 mask (Z > 0) instead of the values max(Z, 0)", lambda Z: (Z > 0).astype(Z.dtype)),
         Mistake("took the absolute value: negative inputs must become 0", lambda Z: np.abs(Z)),
     )),
-    Exercise("sigmoid", activations.sigmoid, elementwise_cases(1, large=1e3), mistakes=(
+    Exercise("sigmoid", activations.sigmoid, elementwise_cases(1, large=1e3, any_shape=True), mistakes=(
         Mistake("the sign in the exponent: sigmoid is 1 / (1 + exp(-Z))", lambda Z: 1 / (1 + np.exp(Z))),
         Mistake("tanh is a different function: sigmoid's values lie in (0, 1)", lambda Z: np.tanh(Z)),
         Mistake("the 1 + is missing from the denominator: 1 / exp(-Z) is just exp(Z)", lambda Z: np.exp(Z)),
     ), overflow_hint="exp overflowed for large |Z| (1 / (1 + inf) happens to give 0, but exp(Z) / (1 + exp(Z)) "
                      "gives NaN): use e = exp(-|Z|) in both branches"),
-    Exercise("tanh", activations.tanh, elementwise_cases(1, large=1e3), mistakes=(
+    Exercise("tanh", activations.tanh, elementwise_cases(1, large=1e3, any_shape=True), mistakes=(
         Mistake("that is the sigmoid: tanh's values lie in (-1, 1)", lambda Z: _sigmoid(Z)),
         Mistake("tanh(Z) = 2 * sigmoid(2 Z) - 1, not 2 * sigmoid(Z) - 1", lambda Z: 2 * _sigmoid(Z) - 1),
         Mistake("that is sinh(Z): tanh(Z) = sinh(Z) / cosh(Z)", lambda Z: np.sinh(Z)),
