@@ -177,8 +177,8 @@ def test_solved_notebook_scores_full_marks_without_touching_the_file(tmp_path):
 
 def test_mistakes_and_an_edited_test_cell(tmp_path):
     notebook = answer(solved_forward(), "dense_forward", "def dense_forward(X, W, b):\n    return X @ W\n")
-    # Right on the visible cases (at most 20 entries), wrong on the larger hidden ones.
-    notebook = answer(notebook, "relu", "def relu(Z):\n    return np.maximum(Z, 0) if Z.size <= 20 else Z\n")
+    # Right on the visible cases (at most 24 entries), wrong on the larger hidden ones.
+    notebook = answer(notebook, "relu", "def relu(Z):\n    return np.maximum(Z, 0) if Z.size <= 24 else Z\n")
     notebook = answer(notebook, "tanh", "def tanh(Z)\n    return np.tanh(Z)\n")  # a SyntaxError
     notebook = answer(notebook, "softmax_tests", 'print("all good")\n')  # a learner "fixing" a test
     path = tmp_path / "forward.ipynb"
