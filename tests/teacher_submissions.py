@@ -108,6 +108,11 @@ def sigmoid_matrix_only(Z):
     return out
 
 
+def dense_forward_bias_column(X, W, b):
+    """The notebook's common mistake: b reshaped into a column."""
+    return X @ W + b.reshape(-1, 1)
+
+
 def relu_any_shape_loop(Z):
     """Correct: a loop over every entry, whatever the shape."""
     out = np.zeros_like(Z)
@@ -400,6 +405,7 @@ CORRECT = {
 
 MISTAKES = {
     "relu": [(relu_rows_and_columns, "any shape")],
+    "dense_forward": [(dense_forward_bias_column, "b was made a column")],
     "sigmoid": [(sigmoid_matrix_only, "any shape")],
     "cross_entropy": [(cross_entropy_no_minus_guarded, "minus sign is missing"),
                       (cross_entropy_summed_guarded, "summed over the batch"),

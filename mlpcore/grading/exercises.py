@@ -339,6 +339,8 @@ DENSE_FORWARD_MISTAKES = (
     Mistake("subtracted the bias instead of adding it", lambda X, W, b: X @ W - b),
     Mistake("the result is transposed: with X (batch, n_in) and W (n_in, n_out), Z = X @ W + b "
             "has shape (batch, n_out)", lambda X, W, b: (X @ W + b).T),
+    Mistake("b was made a column: broadcasting adds b, shape (n_out,), to every row of X @ W by itself; "
+            "a column (n_out, 1) spreads it over the rows instead", lambda X, W, b: X @ W + b[:, None]),
 )
 
 
