@@ -31,15 +31,11 @@ def reference(fn):
     qualified = f"{fn.__module__}.{fn.__qualname__}"
 
     def guarded(*args, **kwargs):
-        global refusals
+        # Not a frame of the learner's traceback: a bad call outside any check shows the reference's own
+        # error, not this wrapper (IPython and pytest hide frames that set __tracebackhide__).
+        __tracebackhide__ = True
         if _learner_depth:
-            refusals += 1
-            called = _called_by_the_learner(sys._getframe(1))
-            name = qualified if called in (None, qualified) else f"{called} (through {qualified})"
-            raise ReferenceUsedError(
-                f"{name} is mlpcore's reference answer, and it refuses to run while your code is "
-                "being checked: write this exercise with NumPy yourself."
-            )
+            _refuse(qualified, sys._getframe(1))
         return fn(*args, **kwargs)
 
     # Look like the wrapped function in help() and tab completion, without exposing it
@@ -48,6 +44,19 @@ def reference(fn):
         setattr(guarded, attribute, getattr(fn, attribute))
     guarded.__signature__ = inspect.signature(fn)
     return guarded
+
+
+def _refuse(qualified: str, caller) -> None:
+    """Count the refusal and raise :class:`ReferenceUsedError` for the reference ``qualified`` called from
+    ``caller``. Kept apart from the wrapper, whose lines a traceback of any other error shows."""
+    global refusals
+    refusals += 1
+    called = _called_by_the_learner(caller)
+    name = qualified if called in (None, qualified) else f"{called} (through {qualified})"
+    raise ReferenceUsedError(
+        f"{name} is mlpcore's reference answer, and it refuses to run while your code is "
+        "being checked: write this exercise with NumPy yourself."
+    )
 
 
 def _called_by_the_learner(frame) -> str | None:

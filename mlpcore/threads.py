@@ -19,6 +19,7 @@ in its environment (``make lab`` starts JupyterLab this way).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -63,6 +64,47 @@ def limit_this_process(environ=None):
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(limits=course_threads(environ), user_api="blas")
+
+
+def chosen_by_the_user(environ=None) -> bool:
+    """Whether the thread count was chosen before the course could: ``MLPCORE_BLAS_THREADS`` or a BLAS
+    library's own variable in the environment (``make lab`` and ``mlpcore check`` set them too)."""
+    environ = os.environ if environ is None else environ
+    return any(environ.get(name, "").strip() for name in (THREADS_ENV, *LIBRARY_VARIABLES))
+
+
+def blas_threads() -> int:
+    """The largest number of threads any BLAS library loaded in this process may use now."""
+    from threadpoolctl import threadpool_info
+
+    return max((info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"), default=1)
+
+
+def course_kernel():
+    """A notebook's first cell calls this: the kernel gets the course's BLAS threads (one) when nobody
+    chose a number, as in plain Jupyter or a hub whose administrator did not set the variables; then a
+    training cell takes seconds, not a minute of threads spinning against each other. A number the user
+    chose (the variables, or ``threadpoolctl.threadpool_limits`` afterwards) is left as it is.
+    Returns None, so that a cell ending with the call shows nothing."""
+    if chosen_by_the_user():
+        return
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=DEFAULT_THREADS, user_api="blas")  # for the rest of the kernel
+
+
+@contextlib.contextmanager
+def bounded():
+    """``with bounded():`` (or ``@bounded()``) the course's BLAS threads while a check runs the learner's
+    code, whatever the kernel was started with, unless the user chose a number (:func:`chosen_by_the_user`);
+    the kernel's own setting is back afterwards."""
+    if chosen_by_the_user() or blas_threads() <= DEFAULT_THREADS:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=DEFAULT_THREADS, user_api="blas"):
+        yield
 
 
 def main(argv=None) -> int:

@@ -321,6 +321,13 @@ for _name, _fns in stated_rules_submissions.CORRECT.items():
     CORRECT[_name] = CORRECT[_name] + _fns
 for _name, _items in stated_rules_submissions.MISTAKES.items():
     MISTAKES[_name] = MISTAKES[_name] + _items
+# Mistakes written the way learners who follow the rest of the notebooks' advice write them (issue 23).
+import teacher_submissions  # noqa: E402
+
+for _name, _fns in teacher_submissions.CORRECT.items():
+    CORRECT[_name] = CORRECT[_name] + _fns
+for _name, _items in teacher_submissions.MISTAKES.items():
+    MISTAKES[_name] = MISTAKES[_name] + _items
 # dense_forward_loops is dense_forward written with loops: the same right and wrong answers.
 CORRECT["dense_forward_loops"] = [dense_forward_loops] + CORRECT["dense_forward"]
 MISTAKES["dense_forward_loops"] = MISTAKES["dense_forward"]

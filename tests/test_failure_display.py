@@ -43,7 +43,7 @@ def test_no_frame_of_the_grader_is_shown(errors, name):
 
 def test_the_likely_mistake_comes_first_in_lines_validate_shows_whole(errors):
     lines = errors["wrong"].traceback
-    assert lines[0] == "ExerciseFailed: relu, case 1 of 3 (Z (1, 3) float64)", lines
+    assert lines[0] == "ExerciseFailed: relu, case 1 of 5 (Z (1, 3) float64)", lines
     assert lines[1].startswith("Likely mistake: np.minimum instead of np.maximum"), lines
     shown = " ".join(line.strip() for line in lines)
     assert "Likely mistake: np.minimum instead of np.maximum: ReLU keeps the positive part." in shown
@@ -72,3 +72,21 @@ def test_a_hidden_failure_says_so(errors):
     assert errors["hidden"].traceback[0].startswith("ExerciseFailed: relu_backward, hidden case")
     assert failed_in_hidden_cases(errors["hidden"].evalue)
     assert not failed_in_hidden_cases(errors["wrong"].evalue)
+
+
+def test_a_bad_call_to_the_reference_outside_a_check_shows_no_guard():
+    """Issue 23: a bad-shape call to mlpcore outside any check showed the guard's frame, whose lines mention
+    that the reference "refuses to run while your code is being checked", above the real error."""
+    import sys
+
+    import numpy as np
+    from IPython.core.ultratb import AutoFormattedTB
+
+    import mlpcore
+
+    try:
+        mlpcore.layers.dense_forward(np.ones((2, 3)), np.ones((4, 5)), np.ones(5))
+    except ValueError:
+        text = "".join(AutoFormattedTB(mode="Context", theme_name="nocolor").structured_traceback(*sys.exc_info()))
+    assert "matmul" in text or "shapes" in text
+    assert "refuses to run" not in text and "guarded" not in text

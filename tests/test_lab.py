@@ -171,6 +171,8 @@ def test_students_get_validate_and_the_assignment_list_without_the_instructors_p
         assert json.loads(_request(port, "/courses")) == {"success": True, "value": []}
         reply = json.loads(_request(port, "/assignments/validate", b"path=01-matrices/matrices.ipynb"))
         assert reply["success"] and reply["value"].get("failed")
+        # Issue 23: the dialog lists the failing cells; its first lines say how many of all passed.
+        assert reply["value"]["failed"][0]["error"].startswith("0 of 4 test cells passed."), reply["value"]["failed"][0]
 
 
 def test_lab_refuses_a_grading_folder_outside_the_course_or_missing(tmp_path):

@@ -177,8 +177,8 @@ def test_solved_notebook_scores_full_marks_without_touching_the_file(tmp_path):
 
 def test_mistakes_and_an_edited_test_cell(tmp_path):
     notebook = answer(solved_forward(), "dense_forward", "def dense_forward(X, W, b):\n    return X @ W\n")
-    # Right on the visible cases (at most 20 entries), wrong on the larger hidden ones.
-    notebook = answer(notebook, "relu", "def relu(Z):\n    return np.maximum(Z, 0) if Z.size <= 20 else Z\n")
+    # Right on the visible cases (at most 24 entries), wrong on the larger hidden ones.
+    notebook = answer(notebook, "relu", "def relu(Z):\n    return np.maximum(Z, 0) if Z.size <= 24 else Z\n")
     notebook = answer(notebook, "tanh", "def tanh(Z)\n    return np.tanh(Z)\n")  # a SyntaxError
     notebook = answer(notebook, "softmax_tests", 'print("all good")\n')  # a learner "fixing" a test
     path = tmp_path / "forward.ipynb"
@@ -275,3 +275,42 @@ def test_notes_before_running_name_visible_only_cells_and_missing_checksums():
     tests, edited, problems = _prepare(nbformat.read(SOLUTIONS / "02-forward" / "forward.ipynb", as_version=4))
     assert (len(tests), edited) == (6, set())
     assert len(problems) == 1 and "carry no checksum" in problems[0]
+
+
+def test_a_broken_answer_cell_is_named_with_its_number_and_what_to_do(tmp_path):
+    """Issue 23: a SyntaxError in tanh's cell came back as "NameError: name 'tanh' is not defined" with the
+    kernel's file name, the "not answered yet" line was printed once per exercise, and nothing said what
+    to do next."""
+    notebook = answer(nbformat.read(FORWARD, as_version=4), "tanh", "def tanh(Z)\n    return np.tanh(Z)\n")
+    path = tmp_path / "forward.ipynb"
+    nbformat.write(notebook, path)
+    result = check_notebook(path)
+    number = next(index + 1 for index, cell in enumerate(notebook.cells)
+                  if cell.metadata.get("nbgrader", {}).get("grade_id") == "tanh")
+    tanh = by_exercise(result)["tanh"]
+    assert tanh["message"].startswith("not checked: name 'tanh' is not defined, because your answer cell tanh "
+                                      "raised SyntaxError"), tanh["message"]
+    assert f"(line 1 of cell {number})" in tanh["message"] and ".py" not in tanh["message"]
+    report = format_report(result)
+    assert [line for line in report.splitlines() if line.startswith("- ") and "not answered yet" in line] == [
+        "- dense_forward, relu, sigmoid, softmax, forward_pass: not answered yet: replace `raise NotImplementedError()` "
+        "in each one's answer cell with your code."]
+    assert report.rstrip().splitlines()[-1] == ("Next: write dense_forward in its answer cell, run its check cell in "
+                                                "Jupyter until it passes, then run mlpcore check forward.ipynb again.")
+
+
+def test_a_given_cell_that_calls_a_helper_named_otherwise_is_reported(tmp_path):
+    """Issue 23: 10-project's gradient-check cell calls init_params; a learner's make_params(sizes, seed) gave a
+    NameError there that mlpcore check did not mention (8/8)."""
+    notebook = solved(COURSE / "10-project" / "project.ipynb")
+    helpers = next(cell for cell in notebook.cells if "def init_params(" in cell.source)
+    helpers.source = helpers.source.replace("def init_params(", "def make_params(")
+    helpers.source += "\n\ndef init_params_unused():\n    pass\n"
+    for cell in notebook.cells:  # the learner's own cells call their own name
+        if cell is not helpers and "init_params(" in cell.source and "rng_small" not in cell.source:
+            cell.source = cell.source.replace("init_params(", "make_params(")
+    path = tmp_path / "project.ipynb"
+    nbformat.write(notebook, path)
+    result = check_notebook(path)
+    assert any(problem.startswith("cell ") and "raised NameError: name 'init_params' is not defined" in problem
+               and "read the text above it" in problem for problem in result["problems"]), result["problems"]

@@ -261,7 +261,8 @@ def test_honest_files_are_not_flagged(tmp_path):
         ".ipynb_checkpoints/forward-checkpoint.ipynb": "{}",
     })
     py_compile.compile(str(tmp_path / "helper.py"))  # what importing it leaves: a timestamped .pyc
-    for bank in ("submission_bank.py", "more_submissions.py", "stated_rules_submissions.py", "gradcheck_submissions.py"):
+    for bank in ("submission_bank.py", "more_submissions.py", "stated_rules_submissions.py", "gradcheck_submissions.py",
+                 "teacher_submissions.py"):
         (tmp_path / bank).write_text((TESTS / bank).read_text())  # every variant, right or wrong, as a helper
     assert find_reaching_files(tmp_path) == []
 

@@ -78,3 +78,49 @@ def test_make_lab_and_make_formgrader_give_their_kernels_the_course_threads(inst
     monkeypatch.delenv(threads.THREADS_ENV)
     _, environment = lab_command(Path(__file__).resolve().parent.parent, instructor=instructor)
     assert environment["OPENBLAS_NUM_THREADS"] == "1"
+
+
+# Run with BLAS at the library default, as in plain Jupyter or a script nobody configured (issue 23).
+INSIDE_THE_CHECKS = """
+import numpy as np
+from mlpcore import threads
+from mlpcore.grading import check, check_classifier
+inside = []
+def relu(Z):
+    inside.append(threads.blas_threads())
+    return np.maximum(Z, 0)
+def train(X, y, seed):
+    inside.append(threads.blas_threads())
+    return {}
+check("relu", relu)
+try:
+    check_classifier(train, lambda params, X: np.zeros(len(X), dtype=int))
+except AssertionError:
+    pass
+print("threads", threads.blas_threads(), *sorted(set(inside)), threads.blas_threads())
+threads.course_kernel()
+print("threads", threads.blas_threads())
+"""
+
+
+def _unconfigured(code: str, **chosen) -> list[str]:
+    """The numbers ``code`` printed on its lines that start with "threads", run where nobody set the threads
+    (``chosen``: the variables a user set)."""
+    environ = {key: value for key, value in os.environ.items()
+               if key not in (*threads.LIBRARY_VARIABLES, threads.THREADS_ENV)}
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**environ, **chosen},
+                         timeout=300)
+    assert run.returncode == 0, run.stderr
+    return [word for line in run.stdout.splitlines() if line.startswith("threads ") for word in line.split()[1:]]
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="the library default is one thread on one core")
+def test_the_checks_and_a_notebooks_first_cell_bound_the_blas_threads_nobody_set():
+    before, inside, after, in_the_kernel = _unconfigured(INSIDE_THE_CHECKS)
+    assert inside == "1", "the learner's code runs with one BLAS thread inside a check"
+    assert before == after != "1", "the kernel's own setting is back after the check"
+    assert in_the_kernel == "1", "the notebook's set-up call bounds the rest of the kernel"
+
+
+def test_a_thread_count_the_user_chose_is_left_as_it_is():
+    assert _unconfigured(INSIDE_THE_CHECKS, OPENBLAS_NUM_THREADS="2") == ["2", "2", "2", "2"]

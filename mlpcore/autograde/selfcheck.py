@@ -247,9 +247,40 @@ def _exercise(cell, edited: bool) -> dict:
                        outcome, message, mistake).to_json()
 
 
+# "invalid syntax (2640316893.py, line 3)": the file is the kernel's name for the cell, not the learner's.
+_CELL_FILE = re.compile(r"\((?:[^(),]*\.py|<[^>]*>), line (\d+)\)")
+
+
+def _cell_error(ename: str, evalue: str, index: int) -> str:
+    """``SyntaxError: invalid syntax (line 3 of cell 23)``: an error of the cell at ``index``, with its
+    number in the notebook (counting every cell, text included) instead of the kernel's file name."""
+    evalue = _CELL_FILE.sub(lambda found: f"(line {found.group(1)} of cell {index + 1})", evalue)
+    return f"{ename}: {evalue}".rstrip(": ") if evalue else ename
+
+
+def _broken_cells(notebook, tests: list[int]) -> dict[int, str]:
+    """Cells other than test cells that raised an error of their own (not an unwritten answer's
+    NotImplementedError, a time-out or a crash): index -> the error, as :func:`_cell_error` words it."""
+    broken, failed_before = {}, False
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code" or index in tests:
+            continue
+        errors = [out for out in cell.get("outputs", []) if out.get("output_type") == "error"]
+        ename = errors[0].get("ename", "") if errors else ""
+        # A given cell's error after another cell failed is most likely that failure's echo (a variable
+        # an unwritten answer never made); an answer cell's error is its own.
+        if errors and ename not in (NOT_RUN, KERNEL_DIED, CELL_TIMEOUT, "NotImplementedError") and \
+                (is_solution(cell) or not failed_before):
+            broken[index] = _cell_error(ename, errors[0].get("evalue", ""), index)
+        failed_before = failed_before or bool(errors)
+    return broken
+
+
 def _run_problems(notebook, tests: list[int]) -> list[str]:
-    """Time-outs and crashes anywhere in the notebook, and errors in the learner's answer cells."""
+    """Time-outs and crashes anywhere in the notebook, and errors in the learner's answer cells and in the
+    cells given with the notebook (a given cell that calls a helper the learner named otherwise)."""
     problems, not_run_reported = [], False
+    broken = _broken_cells(notebook, tests)
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "code":
             continue
@@ -265,10 +296,25 @@ def _run_problems(notebook, tests: list[int]) -> list[str]:
                 problems.append(f"{label}: {evalue}")
             elif ename == CELL_TIMEOUT:
                 problems.append(f"{label} ran over the time limit for one cell and was interrupted")
-            elif is_solution(cell) and index not in tests and ename != "NotImplementedError":
+            elif index in broken and is_solution(cell):
                 # An answer cell that fails to even define its function (a SyntaxError, a typo'd name).
-                problems.append(f"your answer cell {label} raised {ename}: {evalue}".rstrip(": "))
+                problems.append(f"your answer cell {label} raised {broken[index]}: fix it, run it, then check again")
+            elif index in broken:
+                problems.append(f"cell {index + 1} raised {broken[index]}: it uses what the cells before it define; "
+                                "read the text above it for the names and arguments it expects, then check again")
     return problems
+
+
+def _blamed_on_a_broken_cell(exercise: dict, cell, notebook, broken: dict[int, str], index: int) -> dict:
+    """An exercise whose test cell failed only because a name is not defined, after an answer cell that
+    raised: its message says which cell to fix, not the NameError it caused."""
+    errors = [out for out in cell.get("outputs", []) if out.get("output_type") == "error"]
+    before = [i for i in broken if i < index and is_solution(notebook.cells[i])]
+    if exercise["outcome"] != "error" or not before or not errors or errors[0].get("ename") != "NameError":
+        return exercise
+    first = before[-1]
+    return {**exercise, "message": f"not checked: {errors[0].get('evalue', 'a name is not defined')}, because your "
+            f"answer cell {_label(notebook.cells[first], first)} raised {broken[first]}. Fix that cell first"}
 
 
 # --- the public entry points ----------------------------------------------------------------------------------
@@ -297,7 +343,9 @@ def check_notebook(path, timeout: int = 120, notebook_timeout: float = 900, prog
     if progress is not None:
         progress(f"running {path.name} in a fresh kernel ({len(tests)} graded cells)")
     _run(notebook, path.resolve().parent, timeout, notebook_timeout, _progress_hook(tests, progress))
-    exercises = [_exercise(notebook.cells[index], index in edited) for index in tests]
+    broken = _broken_cells(notebook, tests)
+    exercises = [_blamed_on_a_broken_cell(_exercise(notebook.cells[index], index in edited), notebook.cells[index],
+                                          notebook, broken, index) for index in tests]
     if edited:
         names = ", ".join(exercise_name(_label(notebook.cells[index], index)) for index in sorted(edited))
         problems.insert(0, f"test cells edited (scored 0 until restored): {names}")
@@ -339,9 +387,16 @@ def format_report(result: dict) -> str:
         words = OUTCOME_WORDS.get(exercise["outcome"], exercise["outcome"])
         lines.append(f"  {exercise['exercise']:<{width}}  {text:>{points_width}}  {mark}  {words}")
     failing = [exercise for exercise in exercises if exercise["outcome"] != "passed"]
+    unanswered = [exercise["exercise"] for exercise in failing if exercise["outcome"] == "unanswered"]
     if failing:
         lines += ["", "What to fix:"]
+    if unanswered:  # one line for all: the same advice six times hides the rest
+        where = "its answer cell" if len(unanswered) == 1 else "each one's answer cell"
+        lines.append(f"- {', '.join(unanswered)}: not answered yet: replace `raise NotImplementedError()` in {where} "
+                     "with your code.")
     for exercise in failing:
+        if exercise["outcome"] == "unanswered":
+            continue
         lines.append(f"- {exercise['exercise']}: {_advice(exercise)}")
         if exercise.get("mistake"):
             lines.append(f"  Likely mistake: {exercise['mistake']}")
@@ -350,4 +405,16 @@ def format_report(result: dict) -> str:
     lines += ["", f"Total: {_points(score)}/{_points(max_score)} ({percent:.0f}%)"]
     if result.get("problems"):
         lines += ["", "Problems:"] + [f"- {problem}" for problem in result["problems"]]
+    lines += ["", _next_step(result, failing)]
     return "\n".join(lines)
+
+
+def _next_step(result: dict, failing: list[dict]) -> str:
+    """One line: what the learner does now."""
+    again = f"then run mlpcore check {Path(result['notebook']).name} again"
+    if not failing:
+        return "Next: every exercise passes; submit the notebook, or go on to the next one."
+    first = failing[0]
+    if first["outcome"] == "unanswered":
+        return f"Next: write {first['exercise']} in its answer cell, run its check cell in Jupyter until it passes, {again}."
+    return f"Next: fix {first['exercise']} first, run its check cell in Jupyter until it passes, {again}."

@@ -12,12 +12,14 @@ from __future__ import annotations
 import copy
 import inspect
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 
 from .. import guard
 from ..guard import ReferenceUsedError
 from ..schema import CheckResult
+from ..threads import bounded
 from .compare import as_array, compare_output, same_output
 from .exercises import Exercise
 from .failure import HIDDEN_CASE, ExerciseFailed, ReferenceUsed, learner_line
@@ -40,6 +42,7 @@ def verdict(name: str, functions, hidden: bool, seed) -> tuple[CheckResult, list
     return CheckResult(name, "passed", line, hidden=hidden), []
 
 
+@bounded()  # the learner's code at full speed where nobody set the BLAS threads (mlpcore/threads.py)
 def run_check(name: str, fn, hidden: bool, seed) -> str:
     """Run the check's cases drawn from ``seed``; the passing line, or :class:`ExerciseFailed`."""
     __tracebackhide__ = True
@@ -63,7 +66,7 @@ def run_check(name: str, fn, hidden: bool, seed) -> str:
         except Exception as exc:
             if guard.refusals != refusals_before:
                 raise ReferenceUsed(name, "your function called mlpcore's own answer.") from None
-            raise _raised(exercise, fn, cases, where, exc) from None
+            raise _raised(exercise, fn, cases, where, exc, number - 1) from None
         if guard.refusals != refusals_before:  # the learner's code caught the refusal itself
             raise ReferenceUsed(name, "your function called mlpcore's own answer, which "
                                  "refuses to run while your code is being checked.")
@@ -82,7 +85,7 @@ def run_check(name: str, fn, hidden: bool, seed) -> str:
         else:
             problem = compare_output(output, expected, exercise.outputs)
         if problem:
-            raise ExerciseFailed(name, "wrong", problem, case=where, mistake=_hint(exercise, fn, cases))
+            raise ExerciseFailed(name, "wrong", problem, case=where, mistake=_hint(exercise, fn, cases, number - 1))
     kind = "hidden " if hidden else ""
     lines = [f"{name}: all {len(cases)} {kind}cases match the reference."]
     for notice in dict.fromkeys(notices):  # in order, each once
@@ -133,29 +136,53 @@ def changed_arguments(exercise: Exercise, before, after) -> str:
     return ", ".join(changed[:shown]) + (f" and {len(changed) - shown} more" if len(changed) > shown else "")
 
 
-# Stands for "the learner's function raised" among outputs (None can be a legitimate answer).
-RAISED = object()
+@dataclass(frozen=True)
+class Raised:
+    """Stands for "the learner's function raised" among outputs (None can be a legitimate answer):
+    the exception's class name and message, which a known mistake written the same way repeats."""
+
+    kind: str
+    message: str
+
+    @classmethod
+    def of(cls, exc: BaseException) -> Raised:
+        return cls(type(exc).__name__, str(exc))
 
 
-def likely_mistake(exercise: Exercise, cases, outputs) -> str | None:
-    """The hint of the first known mistake that explains the learner's outputs on every case
-    where the learner's function returned something (``outputs[i]`` is :data:`RAISED` where it raised).
+def likely_mistake(exercise: Exercise, cases, outputs, failing: int | None = None) -> str | None:
+    """The hint of the first known mistake that explains the learner's outputs (``outputs[i]`` a
+    :class:`Raised` where the function raised).
 
-    Looking at all cases, not only the failing one, tells apart mistakes that agree on some
-    shapes (with a batch of one, "summed over the batch" equals "summed over everything")."""
-    answered = [(args, out) for args, out in zip(cases, outputs) if out is not RAISED]
-    if not answered:
-        return None
-    # Wrong formulas first, judged on the finite answers (an unshifted softmax over the wrong
-    # axis is first of all a wrong-axis mistake); then symptoms such as overflow.
-    finite = [(args, out) for args, out in answered if _all_finite(out)]
+    A mistake must explain the failing case the learner reads (``failing``, by default the first case
+    that raised, else the first), its NumPy error or non-finite values included, and every other
+    case where the learner returned finite values: looking at all cases, not only the failing one,
+    tells apart mistakes that agree on some shapes (with a batch of one, "summed over the batch"
+    equals "summed over everything"). A case where the mistaken formula itself is not finite but the
+    learner's answer is says nothing against it: the learner kept the habit the notebooks teach (a
+    ``tiny`` floor, a max shift) and made the mistake beside it."""
+    if failing is None:
+        failing = next((i for i, out in enumerate(outputs) if isinstance(out, Raised)), 0)
     for mistake in exercise.mistakes:
-        if mistake.wrong is not None and finite and all(_explains(exercise, mistake, args, out) for args, out in finite):
+        if mistake.wrong is not None and _fits(exercise, mistake, cases, outputs, failing):
             return mistake.hint
+    answered = [(args, out) for args, out in zip(cases, outputs) if not isinstance(out, Raised)]
     for mistake in exercise.mistakes:
         if mistake.symptom is not None and any(mistake.symptom(args, out) for args, out in answered):
             return mistake.hint
     return None
+
+
+def _fits(exercise: Exercise, mistake, cases, outputs, failing: int) -> bool:
+    """Whether ``mistake`` explains the failing case and every other case the learner answered with
+    finite values (or where the mistaken formula is not finite itself)."""
+    if not _explains(exercise, mistake, cases[failing], outputs[failing]):
+        return False
+    for index, (args, output) in enumerate(zip(cases, outputs)):
+        if index == failing or isinstance(output, Raised) or not _all_finite(output):
+            continue
+        if _explains(exercise, mistake, args, output, habits=True) is False:
+            return False
+    return True
 
 
 def _all_finite(output) -> bool:
@@ -171,31 +198,42 @@ def _all_finite(output) -> bool:
         return True
 
 
-def _explains(exercise: Exercise, mistake, args, output) -> bool:
-    try:
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            wrong = call_exercise(exercise, mistake.wrong, copy.deepcopy(args))
-    except Exception:
-        return False
-    if exercise.match is not None:
-        return exercise.match(output, wrong)
-    return same_output(output, wrong)
+def _explains(exercise: Exercise, mistake, args, output, habits: bool = False) -> bool | None:
+    """Whether one of the mistake's formulas gives the learner's ``output`` on ``args`` (or raises
+    the same error where the learner's function raised). With ``habits``, None where no formula
+    does and one is not finite, where the learner's answer is: its guard, not a different mistake."""
+    unfinished = False
+    for formula in mistake.formulas:
+        try:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                wrong = call_exercise(exercise, formula, copy.deepcopy(args))
+        except Exception as exc:
+            if isinstance(output, Raised) and Raised.of(exc) == output:
+                return True
+            continue
+        if isinstance(output, Raised):
+            continue
+        if exercise.match(output, wrong) if exercise.match is not None else same_output(output, wrong):
+            return True
+        unfinished = unfinished or not _all_finite(wrong)
+    return None if habits and unfinished else False
 
 
-def _hint(exercise: Exercise, fn, cases) -> str | None:
-    """The likely mistake, from the learner's outputs on all cases, or None."""
+def _hint(exercise: Exercise, fn, cases, failing: int | None = None) -> str | None:
+    """The likely mistake, from the learner's outputs on all cases (the learner reads case
+    ``failing``), or None."""
     fn.prefetch(exercise, [copy.deepcopy(args) for args in cases])
     outputs = []
     for args in cases:
         try:
             outputs.append(fn.run(exercise, copy.deepcopy(args)))
-        except Exception:
-            outputs.append(RAISED)
-    return likely_mistake(exercise, cases, outputs)
+        except Exception as exc:
+            outputs.append(Raised.of(exc))
+    return likely_mistake(exercise, cases, outputs, failing)
 
 
-def _raised(exercise: Exercise, fn, cases, where: str, exc: Exception) -> ExerciseFailed:
+def _raised(exercise: Exercise, fn, cases, where: str, exc: Exception, failing: int) -> ExerciseFailed:
     """The failure for a learner's function that raised ``exc`` on the case ``where``."""
     kind = type(exc).__name__
     if isinstance(exc, NotImplementedError) and not str(exc):
@@ -205,8 +243,22 @@ def _raised(exercise: Exercise, fn, cases, where: str, exc: Exception) -> Exerci
     if isinstance(exc, FloatingPointError) and exercise.overflow_hint:
         return ExerciseFailed(exercise.name, "wrong", f"your function overflowed ({exc})", case=where,
                               mistake=exercise.overflow_hint, your_code=_your_code(exc))
+    mistake = _hint(exercise, fn, cases, failing) or _two_dimensional_only(cases, failing)
     return ExerciseFailed(exercise.name, "error", f"your function raised {kind}" + (f": {exc}" if str(exc) else ""),
-                          case=where, mistake=_hint(exercise, fn, cases), your_code=_your_code(exc))
+                          case=where, mistake=mistake, your_code=_your_code(exc))
+
+
+def _two_dimensional_only(cases, failing: int) -> str | None:
+    """The mistake of an element-wise function that raised on the first case that is not a matrix,
+    after every matrix case before it passed: it walks rows and columns instead of the whole array."""
+    def is_matrix(case):
+        return all(getattr(argument, "ndim", 2) == 2 for argument in case)
+
+    if is_matrix(cases[failing]) or not all(is_matrix(case) for case in cases[:failing]):
+        return None
+    return ("your function works on matrices only, but an element-wise function takes an array of any shape "
+            "(a vector, a 3-D array, ...): use whole-array NumPy operations such as np.maximum(Z, 0) or np.exp(-Z), "
+            "not Z.shape[0], Z.shape[1] or loops over rows and columns")
 
 
 def _your_code(exc: BaseException) -> str | None:

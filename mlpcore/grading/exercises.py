@@ -24,12 +24,19 @@ from .compare import compare_float, tolerance
 
 @dataclass(frozen=True)
 class Mistake:
-    """A common mistake: ``wrong(*args)`` computes what the mistaken code returns, or
-    ``symptom(args, output)`` recognises it in the learner's output."""
+    """A common mistake: ``wrong(*args)`` computes what the mistaken code returns (``variants``: the
+    same mistake written in other ways a learner writes it, such as an update in place that raises
+    where ``wrong`` builds a new array), or ``symptom(args, output)`` recognises it in the learner's
+    output."""
 
     hint: str
     wrong: Callable | None = None
     symptom: Callable | None = None
+    variants: tuple = ()
+
+    @property
+    def formulas(self) -> tuple:
+        return (self.wrong, *self.variants) if self.wrong is not None else self.variants
 
 
 @dataclass(frozen=True)
@@ -71,11 +78,14 @@ def _normal(rng, shape, dtype, scale=1.0):
     return (rng.standard_normal(shape) * scale).astype(dtype)
 
 
-def elementwise_cases(n_arrays, scale=2.0, with_zeros=False, large=None):
-    """Cases of ``n_arrays`` same-shaped arrays; ``large`` adds a case of values that big."""
+def elementwise_cases(n_arrays, scale=2.0, with_zeros=False, large=None, any_shape=False):
+    """Cases of ``n_arrays`` same-shaped arrays; ``large`` adds a case of values that big; ``any_shape``
+    a vector and a 3-D array, for functions whose text promises any shape."""
 
     def make(rng, hidden):
         specs = [((1, 3), F64), ((4, 5), F64), ((3, 4), F32)]
+        if any_shape:
+            specs += [((5,), F32), ((2, 3, 4), F64)]
         if hidden:
             specs += [((7, 2), F64), ((2, 9), F32), ((6, 6), F64)]
         cases = [tuple(_normal(rng, shape, dtype, scale) for _ in range(n_arrays)) for shape, dtype in specs]
@@ -329,6 +339,8 @@ DENSE_FORWARD_MISTAKES = (
     Mistake("subtracted the bias instead of adding it", lambda X, W, b: X @ W - b),
     Mistake("the result is transposed: with X (batch, n_in) and W (n_in, n_out), Z = X @ W + b "
             "has shape (batch, n_out)", lambda X, W, b: (X @ W + b).T),
+    Mistake("b was made a column: broadcasting adds b, shape (n_out,), to every row of X @ W by itself; "
+            "a column (n_out, 1) spreads it over the rows instead", lambda X, W, b: X @ W + b[:, None]),
 )
 
 
@@ -375,18 +387,18 @@ FUNCTION_EXERCISES = [
         Mistake("itemsize is in bytes already; multiplying by 8 gives bits",
                 lambda sizes, batch, dtype: batch * sum(sizes[1:]) * np.dtype(dtype).itemsize * 8),
     )),
-    Exercise("relu", activations.relu, elementwise_cases(1), mistakes=(
+    Exercise("relu", activations.relu, elementwise_cases(1, any_shape=True), mistakes=(
         Mistake("np.minimum instead of np.maximum: ReLU keeps the positive part", lambda Z: np.minimum(Z, 0)),
         Mistake("returned the 0/1 mask (Z > 0) instead of the values max(Z, 0)", lambda Z: (Z > 0).astype(Z.dtype)),
         Mistake("took the absolute value: negative inputs must become 0", lambda Z: np.abs(Z)),
     )),
-    Exercise("sigmoid", activations.sigmoid, elementwise_cases(1, large=1e3), mistakes=(
+    Exercise("sigmoid", activations.sigmoid, elementwise_cases(1, large=1e3, any_shape=True), mistakes=(
         Mistake("the sign in the exponent: sigmoid is 1 / (1 + exp(-Z))", lambda Z: 1 / (1 + np.exp(Z))),
         Mistake("tanh is a different function: sigmoid's values lie in (0, 1)", lambda Z: np.tanh(Z)),
         Mistake("the 1 + is missing from the denominator: 1 / exp(-Z) is just exp(Z)", lambda Z: np.exp(Z)),
     ), overflow_hint="exp overflowed for large |Z| (1 / (1 + inf) happens to give 0, but exp(Z) / (1 + exp(Z)) "
                      "gives NaN): use e = exp(-|Z|) in both branches"),
-    Exercise("tanh", activations.tanh, elementwise_cases(1, large=1e3), mistakes=(
+    Exercise("tanh", activations.tanh, elementwise_cases(1, large=1e3, any_shape=True), mistakes=(
         Mistake("that is the sigmoid: tanh's values lie in (-1, 1)", lambda Z: _sigmoid(Z)),
         Mistake("tanh(Z) = 2 * sigmoid(2 Z) - 1, not 2 * sigmoid(Z) - 1", lambda Z: 2 * _sigmoid(Z) - 1),
         Mistake("that is sinh(Z): tanh(Z) = sinh(Z) / cosh(Z)", lambda Z: np.sinh(Z)),
@@ -404,6 +416,10 @@ FUNCTION_EXERCISES = [
         Mistake("exp overflows without the max shift: subtract each row's maximum first", symptom=_overflowed),
     )),
     Exercise("log_softmax", activations.log_softmax, elementwise_cases(1, large=1e3), outputs=("log_P",), mistakes=(
+        Mistake("Z.max(axis=1) and .sum(axis=1) give shape (batch,), which does not line up with the rows of Z: "
+                "keep the reduced axis with keepdims=True, so that they stay columns of shape (batch, 1)",
+                lambda Z: (Z - Z.max(axis=1)) - np.log(np.exp(Z - Z.max(axis=1)).sum(axis=1)),
+                variants=(lambda Z: _shifted(Z) - np.log(np.exp(_shifted(Z)).sum(axis=1)),)),
         Mistake("forgot to subtract the maximum from Z itself: log_softmax = Z - m - log(sum(exp(Z - m)))",
                 lambda Z: Z - np.log(np.exp(_shifted(Z)).sum(axis=1, keepdims=True))),
         Mistake("normalised over the wrong axis: each row (axis=1) is one sample",
@@ -458,6 +474,8 @@ FUNCTION_EXERCISES = [
         Mistake("a factor 1/2 was added: this course's MSE is mean((Y_hat - Y)**2)",
                 lambda Y_hat, Y: float(0.5 * np.mean((Y_hat - Y) ** 2))),
         Mistake("the errors were not squared", lambda Y_hat, Y: float(np.mean(np.abs(Y_hat - Y)))),
+        Mistake("took the square root of the mean: that is the root mean squared error (RMSE); the MSE is the "
+                "mean of the squared errors itself", lambda Y_hat, Y: float(np.sqrt(np.mean((Y_hat - Y) ** 2)))),
     )),
     Exercise("mse_backward", losses.mse_backward, elementwise_cases(2), outputs=("dY_hat",), mistakes=(
         Mistake("missing the factor 2 from the derivative of the square", lambda Y_hat, Y: (Y_hat - Y) / Y.size),
@@ -480,9 +498,12 @@ FUNCTION_EXERCISES = [
         Mistake("the minus sign is missing: log-probabilities are negative, the loss is -mean(log p)",
                 lambda P, y: float(np.mean(np.log(P[np.arange(len(y)), y])))),
         Mistake("summed over the batch instead of averaging",
-                lambda P, y: float(-np.sum(np.log(np.maximum(P[np.arange(len(y)), y], 1e-300))))),
+                lambda P, y: float(-np.sum(np.log(P[np.arange(len(y)), y])))),
         Mistake("P[y] picks whole rows: the true class's probability of sample i is P[i, y[i]], "
                 "i.e. P[np.arange(batch), y]", lambda P, y: float(-np.mean(np.log(P[y])))),
+        Mistake("averaged the one-hot form over all batch * n_classes entries: sum Y * log(P) over the classes "
+                "first (only the true class's term is left), then take the mean over the batch",
+                lambda P, y: float(-np.mean(np.eye(P.shape[1])[y] * np.log(P)))),
         Mistake("a true class with probability exactly 0 gives log(0) = -inf: raise each picked probability to "
                 "at least np.finfo(P.dtype).tiny (np.maximum does it)", symptom=_overflowed),
     )),

@@ -52,11 +52,16 @@ def backward_pass_cases(rng, hidden):
 
 
 def loss_and_grads_cases(rng, hidden):
-    """The networks of :func:`backward_pass_cases` with ReLU hidden layers, as ``(params, X, y)``."""
+    """The networks of :func:`backward_pass_cases` with ReLU hidden layers, as ``(params, X, y)``, and
+    one whose logits are near 1000: exp overflows there without the max shift."""
     cases = []
     for sizes, batch, _, dtype in NETWORKS + (NETWORKS_HIDDEN if hidden else []):
         X, y = _normal(rng, (batch, sizes[0]), dtype), rng.integers(0, sizes[-1], batch)
         cases.append((_params(rng, sizes, dtype), X, y))
+    # Logits near 1000, a few apart: exp(1000) overflows, but no probability underflows after the shift.
+    params = _params(rng, [4, 6, 3], F64)
+    params["b2"] = params["b2"] + 1000.0
+    cases.append((params, _normal(rng, (5, 4), F64), rng.integers(0, 3, 5)))
     return cases
 
 
@@ -72,17 +77,21 @@ def _softmax(Z):
 def _network(X, y, params, activation, *, backward=True, softmax=True, hidden_activation=True,
              output_activation=False, fixed_activation=None, backward_activation=None,
              derivative_at_output=False, skip_derivative=False, divide_by_batch=True,
-             sorted_layers=False, summed_loss=False, through_output_activation=False, divided_again=""):
+             sorted_layers=False, summed_loss=False, through_output_activation=False, divided_again="",
+             first_layer_activation=False, mask_from_layer_above=False):
     """A forward pass (probabilities, or logits with ``softmax=False``) or, with ``backward``,
     ``(loss, grads)``; the keyword switches reproduce known mistakes. The activations come from
     :data:`mlpcore.activations.ACTIVATIONS`, the model's own table: an unknown name is an error.
 
     ``through_output_activation``: with ``output_activation``, the backward pass goes through that
     activation's derivative too (a consistent gradient of the wrong network); ``divided_again``: the
-    kinds of gradient ("W", "b") divided by the batch size once more, on top of dlogits' 1/batch."""
+    kinds of gradient ("W", "b") divided by the batch size once more, on top of dlogits' 1/batch;
+    ``first_layer_activation``: layer 1 gets the activation even when it is the only layer;
+    ``mask_from_layer_above``: ReLU's mask taken from Z of the layer just differentiated."""
     forward_with = get_activation(fixed_activation or activation)
     backward_with = get_activation(backward_activation or fixed_activation or activation)
     n_layers = len(params) // 2
+    output_activation = output_activation or (first_layer_activation and n_layers == 1)
     # The layer applied at each position: 1, 2, ..., or the order sorted(params) lists them in.
     order = sorted(range(1, n_layers + 1), key=lambda i: f"W{i}") if sorted_layers else range(1, n_layers + 1)
     params = {f"{kind}{position}": params[f"{kind}{layer}"] for position, layer in enumerate(order, start=1)
@@ -98,9 +107,11 @@ def _network(X, y, params, activation, *, backward=True, softmax=True, hidden_ac
             A = Z
     if not backward:
         return _softmax(A) if softmax else A
-    P = _softmax(A)
+    log_P = A - A.max(axis=1, keepdims=True)
+    log_P = log_P - np.log(np.exp(log_P).sum(axis=1, keepdims=True))
+    P = np.exp(log_P)
     batch = len(y)
-    loss = float(-np.mean(np.log(np.maximum(P[np.arange(batch), y], 1e-300)))) * (batch if summed_loss else 1)
+    loss = float(-np.mean(log_P[np.arange(batch), y])) * (batch if summed_loss else 1)
     dZ = (P - np.eye(P.shape[1], dtype=P.dtype)[y]) / (batch if divide_by_batch else 1)
     if output_activation and through_output_activation:
         dZ = backward_with.backward(dZ, cache[-1][1])
@@ -115,6 +126,8 @@ def _network(X, y, params, activation, *, backward=True, softmax=True, hidden_ac
             Z_prev = cache[i - 2][1]
             if skip_derivative:
                 dZ = dA
+            elif mask_from_layer_above:  # written as a learner writes relu_backward, so that it raises alike
+                dZ = dA * (cache[i - 1][1] > 0)
             else:
                 at = forward_with.forward(Z_prev) if derivative_at_output else Z_prev
                 dZ = backward_with.backward(dA, at)
@@ -133,6 +146,16 @@ def _backward(**switches):
 
 def _loss_and_grads(**switches):
     return lambda params, X, y: _network(X, y, params, "relu", **switches)
+
+
+def _not_finite(args, output) -> bool:
+    """Symptom: NaN or infinity in the loss or in a gradient."""
+    try:
+        loss, grads = output
+        values = [np.asarray(loss, dtype=float)] + [np.asarray(g, dtype=float) for g in grads.values()]
+    except (TypeError, ValueError, AttributeError):
+        return False
+    return not all(np.isfinite(value).all() for value in values)
 
 
 def float_loss(output, expected, args, again) -> str | None:
@@ -181,6 +204,12 @@ NETWORK_EXERCISES = [
              judge=float_loss, mistakes=(
         Mistake(DB_AS_A_MEAN, _loss_and_grads(divided_again="b")),
         Mistake(DIVIDED_TWICE, _loss_and_grads(divided_again="Wb")),
+        Mistake("dW is divided by the batch size a second time: the 1/batch is already in dlogits = (P - Y) / batch, "
+                "so dW = A_prev.T @ dZ", _loss_and_grads(divided_again="W")),
+        Mistake("with L = 1 there is no hidden layer: the only layer's output is the logits and gets no ReLU; apply "
+                "ReLU after layer i only when i < L (your code applies it to layer 1 whatever L is)",
+                _loss_and_grads(first_layer_activation=True),
+                variants=(_loss_and_grads(first_layer_activation=True, through_output_activation=True),)),
         Mistake(RELU_ON_LOGITS, _loss_and_grads(output_activation=True)),
         Mistake(RELU_ON_LOGITS, _loss_and_grads(output_activation=True, through_output_activation=True)),
         Mistake(NOT_DIVIDED, _loss_and_grads(divide_by_batch=False)),
@@ -190,6 +219,11 @@ NETWORK_EXERCISES = [
         Mistake("ReLU's derivative is missing: at each hidden layer dZ = dA * (Z > 0), with that layer's Z, not dA",
                 _loss_and_grads(skip_derivative=True)),
         Mistake(SORTED_LAYERS, _loss_and_grads(sorted_layers=True)),
+        Mistake("ReLU's mask came from the wrong layer: the gradient dA for the input of layer i goes through the "
+                "ReLU of the layer below, so dZ = dA * (Z > 0) with Z of layer i - 1, the layer below (the Z cached "
+                "with layer i's input)", _loss_and_grads(mask_from_layer_above=True)),
+        Mistake("the loss or gradients are not finite where the logits are near 1000: exp overflows "
+                "without the max shift; subtract each row's maximum from the logits first", symptom=_not_finite),
     )),
 ]
 

@@ -12,10 +12,13 @@ the three update rules with switches for the common slips.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from .. import optim
 from ..guard import reference
+from .compare import compare_output
 from .exercises import F32, F64, Exercise, Mistake, _normal
 
 SHAPES = {"W1": (3, 4), "b1": (4,), "W2": (4, 2), "b2": (2,)}
@@ -30,6 +33,8 @@ def optimizer_cases(hyperparameters, hidden_hyperparameters, small_gradient_hype
         specs = [(hyperparameters, 3, F64, 1.0), (hyperparameters, 2, F32, 1.0)]
         if small_gradient_hyperparameters is not None:
             specs.append((small_gradient_hyperparameters, 3, F64, 1e-3))
+        # Built with no arguments at all: the defaults the notebooks state (10's plan relies on Adam's lr).
+        specs.append(({}, 3, F64, 1.0))
         if hidden:
             specs += [(hidden_hyperparameters, 6, F64, 1.0), (hidden_hyperparameters, 4, F32, 1.0)]
         cases = []
@@ -66,18 +71,21 @@ class _Optimizer:
     def __init__(self, kind, lr, beta=0.9, beta1=0.9, beta2=0.999, eps=1e-8, sign=1.0, use_lr=True, ema=False,
                  keep_state=True, bias_correction=True, t_per_parameter=False, t_frozen=False,
                  weights_only=False, use_eps=True, eps_inside_root=False, store_corrected=False,
-                 v_from_magnitude=False, updates_params=True):
+                 v_from_magnitude=False, updates_params=True, old_velocity=False, shared_velocity=False,
+                 in_place=False, t_after_the_loop=False):
         self.kind, self.lr, self.beta, self.beta1, self.beta2, self.eps = kind, lr, beta, beta1, beta2, eps
         self.sign, self.use_lr, self.ema, self.keep_state = sign, use_lr, ema, keep_state
         self.bias_correction = bias_correction
         self.t_per_parameter, self.t_frozen, self.weights_only = t_per_parameter, t_frozen, weights_only
         self.use_eps, self.eps_inside_root, self.store_corrected = use_eps, eps_inside_root, store_corrected
         self.v_from_magnitude, self.updates_params = v_from_magnitude, updates_params
+        self.old_velocity, self.shared_velocity, self.in_place = old_velocity, shared_velocity, in_place
+        self.t_after_the_loop = t_after_the_loop
         self.state, self.t = {}, 0
 
     @reference  # with every switch off, a plain-NumPy answer to the exercise
     def step(self, params, grads):
-        if not self.t_frozen and not self.t_per_parameter:
+        if not self.t_frozen and not self.t_per_parameter and not self.t_after_the_loop:
             self.t += 1
         for name, g in grads.items():
             if self.weights_only and not name.startswith("W"):
@@ -86,10 +94,11 @@ class _Optimizer:
             if self.kind == "SGD":
                 update = g
             elif self.kind == "Momentum":
-                v = self.state.get(name, np.zeros_like(g)) if self.keep_state else np.zeros_like(g)
-                v = self.beta * v + ((1 - self.beta) * g if self.ema else g)
-                self.state[name] = v
-                update = v
+                key = "one velocity" if self.shared_velocity else name
+                old = self.state.get(key, np.zeros_like(g)) if self.keep_state else np.zeros_like(g)
+                v = self.beta * old + ((1 - self.beta) * g if self.ema else g)
+                self.state[key] = v
+                update = old if self.old_velocity else v
             else:
                 if self.t_per_parameter:
                     self.t += 1
@@ -104,8 +113,12 @@ class _Optimizer:
                     self.state[name] = (m, v)
                 eps = self.eps if self.use_eps else 0.0
                 update = m / (np.sqrt(v + eps) if self.eps_inside_root else np.sqrt(v) + eps)
-            if self.updates_params:
+            if self.in_place:  # raises where update's shape is not the parameter's
+                params[name] -= self.sign * lr * update
+            elif self.updates_params:
                 params[name] = (params[name] - self.sign * lr * update).astype(params[name].dtype)
+        if self.t_after_the_loop:
+            self.t += 1
 
 
 def _not_finite(args, output) -> bool:
@@ -115,8 +128,30 @@ def _not_finite(args, output) -> bool:
         return False
 
 
+def defaults_judge(reference):
+    """Judge that compares as usual and, on the case built with no arguments, says that the defaults
+    (``reference``'s, which the notebooks state) are what differs."""
+    defaults = ", ".join(f"{name}={parameter.default!r}" for name, parameter in
+                         inspect.signature(reference.__init__).parameters.items() if name != "self")
+
+    def judge(output, expected, args, again) -> str | None:
+        problem = compare_output(output, expected, ("the parameters",))
+        if problem and not args[0]:
+            return (f"built with no arguments, {reference.__name__}() must use the default settings the notebook "
+                    f"states, {reference.__name__}({defaults}); yours differ ({problem})")
+        return problem
+
+    return judge
+
+
+def _defaults(kind) -> dict:
+    """The reference optimizer's default settings, which a mistaken variant built with none takes too."""
+    return {name: parameter.default for name, parameter in inspect.signature(getattr(optim, kind).__init__).parameters.items()
+            if name != "self"}
+
+
 def _variant(kind, **switches):
-    return lambda **hyper: _Optimizer(kind, **hyper, **switches)
+    return lambda **hyper: _Optimizer(kind, **{**_defaults(kind), **hyper}, **switches)
 
 
 def optimizer_exercise(name, reference, hyperparameters, hidden_hyperparameters, mistakes,
@@ -126,7 +161,8 @@ def optimizer_exercise(name, reference, hyperparameters, hidden_hyperparameters,
                            "returning new arrays leaves the caller's dict as it was", _variant(name, updates_params=False))
     return Exercise(name, reference, optimizer_cases(hyperparameters, hidden_hyperparameters, small_gradient_hyperparameters),
                     outputs=("the parameters",), run=run_optimizer,
-                    argument_names=("hyperparameters", "params", "steps"), mistakes=mistakes + (not_in_place,))
+                    argument_names=("hyperparameters", "params", "steps"), mistakes=mistakes + (not_in_place,),
+                    judge=defaults_judge(reference))
 
 
 OPTIMIZER_EXERCISES = [
@@ -141,6 +177,12 @@ OPTIMIZER_EXERCISES = [
         Mistake("the velocity must persist from one step to the next: keep one per parameter on self",
                 _variant("Momentum", keep_state=False)),
         Mistake("the step goes against the velocity: p -= lr * v", _variant("Momentum", sign=-1.0)),
+        Mistake("stepped with the velocity of the previous call: first compute the new velocity, v = beta * v + g, "
+                "then step with it, p -= lr * v", _variant("Momentum", old_velocity=True)),
+        Mistake("one velocity is shared by all the parameters: every parameter needs its own velocity, of its own "
+                "shape, e.g. a dict self.velocity[name] created as np.zeros_like(g) the first time step sees name",
+                _variant("Momentum", shared_velocity=True),
+                variants=(_variant("Momentum", shared_velocity=True, in_place=True),)),
     )),
     optimizer_exercise("Adam", optim.Adam, {"lr": 0.01, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
                        {"lr": 0.05, "beta1": 0.8, "beta2": 0.99, "eps": 1e-6}, (
@@ -148,6 +190,9 @@ OPTIMIZER_EXERCISES = [
                 _variant("Adam", bias_correction=False)),
         Mistake("t must count steps: increase it once per call of step, before the bias correction",
                 _variant("Adam", t_frozen=True)),
+        Mistake("t was increased after the loop over the parameters, so the first step's bias correction divides "
+                "by 1 - beta1**0 = 0: add one to t at the start of step, before the loop",
+                _variant("Adam", t_after_the_loop=True), variants=(_variant("Adam", t_after_the_loop=True, in_place=True),)),
         Mistake("t was increased once per parameter; it counts calls of step (once per step for all parameters)",
                 _variant("Adam", t_per_parameter=True)),
         Mistake("eps is missing from the denominator: m_hat / (sqrt(v_hat) + eps); without it a gradient that "

@@ -38,6 +38,7 @@ import numpy as np
 from .. import guard
 from ..data import load_digits, train_test_split
 from ..guard import ReferenceUsedError, learner_code
+from ..threads import bounded
 from . import channel
 from .failure import HIDDEN_CASE, ExerciseFailed, ReferenceUsed, learner_line
 
@@ -97,6 +98,7 @@ def check_classifier(train_classifier, predict, hidden: bool = False, min_accura
     return accuracy
 
 
+@bounded()  # four trainings: seconds with one BLAS thread, a minute with threads spinning on few cores
 def classifier_verdict(train_classifier, predict, hidden: bool = False, min_accuracy: float = MIN_ACCURACY,
                        seed=None) -> tuple[float, str]:
     """:func:`check_classifier`'s work: ``(test accuracy, the passing line)``, or :class:`ExerciseFailed`.
@@ -187,13 +189,47 @@ def _too_inaccurate(train_classifier, predict, params, accuracy, min_accuracy, s
             "they ship in the package: the check measures digits that no table holds", case=case,
             mistake="predict answers with a lookup of rows in load_digits() (or a copy of them), not with the "
                     "trained network: compute the labels from params with the forward pass")
-    mistake = None
+    mistake = _not_learned(predict, params, X_train, y_train, case)
+    if mistake is not None:
+        return ExerciseFailed(NAME, "wrong", problem, case=case, mistake=mistake)
     _, shuffled = _train_and_predict(train_classifier, predict, X_train, y_train, X_test, case)
     if shuffled.shape == y_test.shape and float(np.mean(shuffled == y_test)) >= min_accuracy:
         mistake = ("the training examples are not shuffled: given the digits sorted by label, each batch holds one "
                    "digit only; draw a new order every epoch, order = rng.permutation(n)")
     return ExerciseFailed(NAME, "wrong", f"{problem}. Train longer, adjust the learning rate, or widen the hidden layer",
                           case=case, mistake=mistake)
+
+
+# Below this accuracy on its own training digits a network has learned nothing of them: training longer
+# or with another learning rate is not the advice to give.
+LEARNED_NOTHING = 0.5
+
+
+def _not_learned(predict, params, X_train, y_train, case) -> str | None:
+    """The mistake of a network that did not learn even the digits it was trained on: its numbers went
+    NaN (a learning rate too large), or its labels never met their rows (the rows shuffled and the labels
+    cut by position, say). None when it learned them."""
+    if not _finite(params):
+        return ("params hold NaN or infinite numbers: the training diverged; lower the learning rate (and check "
+                "that the loss is the mean over the batch)")
+    labels = _predict(predict, params, X_train, case)
+    if labels.shape != y_train.shape or float(np.mean(labels == y_train)) >= LEARNED_NOTHING:
+        return None
+    return (f"the network labels only {float(np.mean(labels == y_train)):.1%} of its own training digits right: "
+            "it never saw each digit with its label. Shuffle the rows and the labels with one order, "
+            "X[rows] and y[rows] with the same rows")
+
+
+def _finite(params) -> bool:
+    """Whether every array or number in ``params`` (through dicts, lists and tuples) is finite."""
+    if isinstance(params, dict):
+        return all(_finite(value) for value in params.values())
+    if isinstance(params, (list, tuple)):
+        return all(_finite(value) for value in params)
+    try:
+        return bool(np.isfinite(np.asarray(params, dtype=float)).all())
+    except (TypeError, ValueError):  # not numbers: nothing to say
+        return True
 
 
 def _require_labels_from_params(predict, params, X_test, y_test, min_accuracy, case) -> None:
