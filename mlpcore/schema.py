@@ -229,7 +229,9 @@ _MISTAKE_LINE = "\nLikely mistake: {}."  # how a failure's paragraph ends when i
 
 
 def exercise_name(grade_id: str) -> str:
-    """The exercise a test cell checks: ``dense_forward_tests`` -> ``dense_forward``."""
+    """A graded cell's name from its grade id alone: ``dense_forward_tests`` -> ``dense_forward``. Only for
+    a cell that names no exercise by its checks (see :func:`mlpcore.grading.testcells.exercise_of_cell`)
+    and for outcomes saved before cells carried their exercise."""
     return grade_id.removesuffix("_tests")
 
 

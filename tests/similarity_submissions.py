@@ -384,7 +384,7 @@ def predict(params, X):
 ]
 
 INDEPENDENT = {"backward_pass": BACKWARD_PASS, "loss_and_grads": LOSS_AND_GRADS, "Adam": ADAM,
-               "classifier": TRAIN_CLASSIFIER}
+               "digits_classifier": TRAIN_CLASSIFIER}
 
 # ------------------------------------------------------------------------------------ planted copies
 
@@ -553,7 +553,7 @@ class Adam:
             params[key] -= lr * m_c / (eps + np.sqrt(v_c))
 ''', 2),
     ],
-    "classifier": [
+    "digits_classifier": [
         # of TRAIN_CLASSIFIER[0]: renamed, reordered, comments, np.dot for @ in predict
         ('''
 def train_classifier(X, y, seed):

@@ -197,8 +197,10 @@ def test_mistakes_and_an_edited_test_cell(tmp_path):
     softmax = exercises["softmax"]
     assert (softmax["outcome"], softmax["score"]) == ("edited", 0.0)
     assert "fresh copy" in softmax["message"]
-    # forward_pass uses the learner's dense_forward, so it fails too; sigmoid alone passes.
-    assert exercises["forward_pass"]["outcome"] == "failed"
+    # forward_pass uses the learner's tanh, which the SyntaxError left undefined: it raises, as the grader
+    # reports it too (the verdict's "error", where reading the error's name once said "failed"); sigmoid passes.
+    assert exercises["forward_pass"]["outcome"] == "error"
+    assert "NameError: name 'tanh' is not defined" in exercises["forward_pass"]["message"]
     assert (exercises["sigmoid"]["outcome"], exercises["sigmoid"]["score"]) == ("passed", 1.0)
     assert result["score"] == 1.0
     assert any("softmax" in problem and "edited" in problem for problem in result["problems"])
@@ -231,7 +233,7 @@ def test_a_project_trained_on_a_wrong_backward_pass_loses_the_loss_and_grads_poi
     nbformat.write(answer(solved(COURSE / "10-project" / "project.ipynb"), "loss_and_grads", DB_AS_A_MEAN), path)
     result = check_notebook(path)
     exercises = by_exercise(result)
-    assert (exercises["classifier"]["outcome"], exercises["classifier"]["score"]) == ("passed", 5.0)
+    assert (exercises["digits_classifier"]["outcome"], exercises["digits_classifier"]["score"]) == ("passed", 5.0)
     wrong = exercises["loss_and_grads"]
     assert (wrong["outcome"], wrong["score"], wrong["max_score"]) == ("failed", 0.0, 3.0)
     assert "db = dZ.sum(axis=0)" in wrong["mistake"]
@@ -314,3 +316,16 @@ def test_a_given_cell_that_calls_a_helper_named_otherwise_is_reported(tmp_path):
     result = check_notebook(path)
     assert any(problem.startswith("cell ") and "raised NameError: name 'init_params' is not defined" in problem
                and "read the text above it" in problem for problem in result["problems"]), result["problems"]
+
+
+def test_the_local_check_judges_like_the_grader_so_a_silenced_check_scores_nothing(tmp_path):
+    # Read from the cells' error outputs, a notebook that silences check scored full marks here.
+    # Judged outside the kernel, as mlpcore grade does, its test cells leave no request: 0.
+    notebook = nbformat.read(COURSE / "02-forward" / "forward.ipynb", as_version=4)
+    setup = next(index for index, cell in enumerate(notebook.cells) if "import check" in cell.source)
+    notebook.cells.insert(setup + 1, nbformat.v4.new_code_cell("check = lambda *args, **kwargs: None"))
+    path = tmp_path / "forward.ipynb"
+    nbformat.write(notebook, path)
+    result = check_notebook(path)
+    assert result["score"] == 0.0
+    assert {exercise["outcome"] for exercise in result["exercises"]} <= {"tampered", "unanswered"}

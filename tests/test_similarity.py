@@ -21,7 +21,7 @@ from mlpcore.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 WHERE = {"backward_pass": ("04-backprop", "backprop"), "loss_and_grads": ("10-project", "project"),
-         "Adam": ("07-training", "training"), "classifier": ("10-project", "project")}
+         "Adam": ("07-training", "training"), "digits_classifier": ("10-project", "project")}
 
 
 def _renamed(function, name: str) -> str:
@@ -41,7 +41,7 @@ BANK = {
     "loss_and_grads": [_helpers(more_submissions._layers) + "\n\n" + _renamed(f, "loss_and_grads")
                        for f in (more_submissions.loss_and_grads_loop, more_submissions.loss_and_grads_recursive)],
     "Adam": [_renamed(more_submissions.AdamPlain, "Adam")],
-    "classifier": [],
+    "digits_classifier": [],
 }
 
 

@@ -74,6 +74,9 @@ class SturdyExecute(Execute):
     trusted_checks = Bool(
         False, help="Whether test cells are judged here, outside the kernel (see mlpcore.autograde.trusted)."
     ).tag(config=True)
+    public_seeds = Bool(
+        False, help="Judge with the cases the notebook's own check draws (mlpcore check), not secret ones."
+    ).tag(config=True)
     kernel_cwd = Unicode(
         "", help="Where kernels run (empty: the notebook's folder, as in nbgrader). The grader writes nothing there."
     ).tag(config=True)
@@ -95,7 +98,7 @@ class SturdyExecute(Execute):
         self._deadline = time.monotonic() + self.notebook_timeout
         self._cell_deadline = None
         self._calling = False
-        self._seeds = trusted.Seeds()  # secret, new for every notebook graded
+        self._seeds = trusted.PublicSeeds() if self.public_seeds else trusted.Seeds()  # secret: new per notebook
         self._output_sizes = {}
         self.timeout_func = self._cell_timeout
         ran = []  # indices of code cells that ran to completion (replayed after a restart)

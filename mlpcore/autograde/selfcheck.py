@@ -29,14 +29,13 @@ from pathlib import Path
 from nbgrader.utils import is_locked, is_solution
 
 from .. import threads
-from ..grading.failure import failed_in_hidden_cases
-from ..schema import OUTCOME_WORDS, CellOutcome, exercise_name
+from ..grading.channel import TRUSTED_ENV
+from ..grading.testcells import UnreadableTestCell, check_calls, checker_name, exercise_of_cell
+from ..schema import OUTCOME_WORDS, CellOutcome, verdicts
 from .execute import CELL_TIMEOUT, KERNEL_DIED, NOT_RUN, SturdyExecute
 from .outcome import cell_outcome, is_test_cell
 from .submission import read_notebook
 
-# The grading calls whose hidden variant is the same call with hidden=True.
-CHECK_FUNCTIONS = ("check", "check_classifier")
 # The result of ``accuracy = check_classifier(...)`` is kept visible; the hidden call
 # assigns ``accuracy_hidden``, as the course's source notebooks do.
 HIDDEN_SUFFIX = "_hidden"
@@ -56,9 +55,7 @@ def _check_call(statement: ast.stmt) -> ast.Call | None:
     value = statement.value if isinstance(statement, (ast.Expr, ast.Assign)) else None
     if not isinstance(value, ast.Call):
         return None
-    function = value.func
-    name = function.id if isinstance(function, ast.Name) else getattr(function, "attr", None)
-    return value if name in CHECK_FUNCTIONS else None
+    return value if checker_name(value.func) else None
 
 
 def _has_hidden_keyword(call: ast.Call) -> bool:
@@ -107,17 +104,11 @@ def hidden_variant(source: str) -> str:
 
 
 def _runs_hidden_tests(source: str) -> bool:
-    """Whether a test cell's source makes a top-level ``check(..., hidden=True)`` call."""
+    """Whether a test cell's source makes a ``check(..., hidden=True)`` call (read as the grader reads it)."""
     try:
-        module = ast.parse(source)
-    except SyntaxError:
+        return any(call.hidden for call in check_calls(source))
+    except UnreadableTestCell:
         return False
-    for statement in module.body:
-        call = _check_call(statement)
-        if call is not None and any(keyword.arg == "hidden" and isinstance(keyword.value, ast.Constant)
-                                    and keyword.value.value is True for keyword in call.keywords):
-            return True
-    return False
 
 
 # --- reading the learner's notebook ---------------------------------------------------------------------------
@@ -182,7 +173,7 @@ def _prepare(notebook) -> tuple[list[int], set[int], list[str]]:
             unknown.append(_label(cell, index))
         cell.source = hidden_variant(cell.source)
         if not _runs_hidden_tests(cell.source) and index not in edited:
-            visible_only.append(exercise_name(_label(cell, index)))
+            visible_only.append(exercise_of_cell(cell))
     if unknown:
         problems.append(f"{len(unknown)} test cell(s) carry no checksum ({', '.join(unknown)}), so edits to them "
                         "cannot be noticed; is this the course's notebook?")
@@ -200,16 +191,22 @@ def _progress_hook(tests: list[int], progress):
 
     def on_cell_start(cell, cell_index, **_):
         if cell_index in position:
-            progress(f"checking {exercise_name(_label(cell, cell_index))} ({position[cell_index]}/{len(tests)})")
+            progress(f"checking {exercise_of_cell(cell)} ({position[cell_index]}/{len(tests)})")
 
     return on_cell_start
 
 
 def _run(notebook, folder: Path, timeout: int, notebook_timeout: float, hook) -> None:
-    """Execute ``notebook`` in place in a fresh python3 kernel whose working folder is ``folder``."""
+    """Execute ``notebook`` in place in a fresh python3 kernel whose working folder is ``folder``.
+
+    Its test cells are judged as ``mlpcore grade`` judges them: the kernel's ``check`` only hands the
+    learner's functions over, and the checks run here (:mod:`mlpcore.autograde.trusted`), so each test
+    cell ends with the same typed verdicts (:class:`mlpcore.schema.CheckResult`) the grader stores. The
+    cases are those the notebook's own ``check`` draws, so the learner sees the same cases each time."""
     # The course's BLAS threads (one unless MLPCORE_BLAS_THREADS says otherwise), as in make lab.
     options = {"timeout": timeout, "notebook_timeout": notebook_timeout, "kernel_name": "python3",
-               "kernel_env": threads.kernel_environment()}
+               "kernel_env": {**threads.kernel_environment(), TRUSTED_ENV: "1"}, "trusted_checks": True,
+               "public_seeds": True}
     if hook is not None:
         options["on_cell_start"] = hook
     executor = SturdyExecute(**options)
@@ -225,10 +222,11 @@ def _run(notebook, folder: Path, timeout: int, notebook_timeout: float, hook) ->
 
 
 def _failed_in_hidden_tests(cell) -> bool:
-    """Whether the cell's error was raised by a hidden check: its message names a hidden case
-    (the failure's own display replaces IPython's traceback, so no frame says which call it was)."""
-    return any(out.get("output_type") == "error" and failed_in_hidden_cases(out.get("evalue", ""))
-               for out in cell.get("outputs", []))
+    """Whether the cell failed in a hidden check, as its verdicts say."""
+    try:
+        return any(not verdict.passed and verdict.hidden for verdict in verdicts(cell))
+    except ValueError:
+        return False
 
 
 def _exercise(cell, edited: bool) -> dict:
@@ -243,7 +241,7 @@ def _exercise(cell, edited: bool) -> dict:
         outcome, message, mistake = cell_outcome(cell)
         if outcome == "failed" and _failed_in_hidden_tests(cell):
             message = "the visible test passes, but the hidden tests fail: " + message
-    return CellOutcome(grade_id, exercise_name(grade_id), points if outcome == "passed" else 0.0, points,
+    return CellOutcome(grade_id, exercise_of_cell(cell), points if outcome == "passed" else 0.0, points,
                        outcome, message, mistake).to_json()
 
 
@@ -347,7 +345,7 @@ def check_notebook(path, timeout: int = 120, notebook_timeout: float = 900, prog
     exercises = [_blamed_on_a_broken_cell(_exercise(notebook.cells[index], index in edited), notebook.cells[index],
                                           notebook, broken, index) for index in tests]
     if edited:
-        names = ", ".join(exercise_name(_label(notebook.cells[index], index)) for index in sorted(edited))
+        names = ", ".join(exercise_of_cell(notebook.cells[index]) for index in sorted(edited))
         problems.insert(0, f"test cells edited (scored 0 until restored): {names}")
     return {
         "notebook": str(path),

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
+from ..schema import exercise_name
 from .project import NAME as PROJECT
 
 # The check functions a test cell calls, by name: ``(exercise, functions)``, where ``exercise`` is
@@ -39,7 +40,7 @@ class UnreadableTestCell(ValueError):
     """A test cell whose checks the grader cannot read (the message says which line and why)."""
 
 
-def _checker_name(func: ast.expr) -> str | None:
+def checker_name(func: ast.expr) -> str | None:
     """``check`` for ``check``, ``grading.check``, ``mlpcore.grading.check``; None for other calls."""
     name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
     return name if name in CHECKERS else None
@@ -96,7 +97,7 @@ def check_calls(source: str, exercises=None) -> list[CheckCall]:
     except SyntaxError as exc:
         raise UnreadableTestCell(f"line {exc.lineno}: the cell is not valid Python ({exc.msg})") from None
     calls = sorted(((node, checker) for node in ast.walk(tree)
-                    if isinstance(node, ast.Call) and (checker := _checker_name(node.func))),
+                    if isinstance(node, ast.Call) and (checker := checker_name(node.func))),
                    key=lambda found: (found[0].lineno, found[0].col_offset))
     return [_read(call, checker, exercises) for call, checker in calls]
 
@@ -109,10 +110,12 @@ def is_test_cell(cell) -> bool:
 
 def exercise_of_cell(cell, exercises=None) -> str:
     """The exercise a graded cell is about: the first exercise its checks name. A cell that names
-    none (an answer graded by hand, a test cell the grader cannot read) goes by its grade id.
-    Reports, tables and feedback name a cell's exercise with this, and nothing else."""
+    none (an answer graded by hand, a test cell the grader cannot read) goes by its grade id, less
+    nbgrader's ``_tests`` suffix. Reports, tables and feedback name a cell's exercise with this, and
+    nothing else."""
+    source = cell.get("source", "")
     try:
-        calls = check_calls(cell.get("source", ""), exercises)
+        calls = check_calls("".join(source) if isinstance(source, list) else source, exercises)  # JSON keeps lines
     except UnreadableTestCell:
         calls = []
-    return calls[0].exercise if calls else cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
+    return calls[0].exercise if calls else exercise_name(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", ""))

@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ...schema import exercise_name
+from ...grading.testcells import exercise_of_cell
 from . import fingerprint, normalise
 
 MAX_SOURCE = 200_000  # characters: a cell longer than this (no answer is) is not read as code
@@ -112,7 +112,7 @@ def exercises_of(source_notebook: dict, notebook: str) -> list[Exercise]:
         entries = tuple(dict.fromkeys(name for name in called if name in solution_names))
         if entries:
             grade_id = meta.get("grade_id", "")
-            found.append(Exercise(f"{notebook}/{grade_id}", notebook, exercise_name(grade_id), entries))
+            found.append(Exercise(f"{notebook}/{grade_id}", notebook, exercise_of_cell(cell), entries))
     return found
 
 
