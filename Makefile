@@ -15,7 +15,7 @@ help:
 	@echo "make formgrader  the instructor's JupyterLab on the course root: formgrader shows the class mlpcore grade graded"
 	@echo "make hub       the course on a local JupyterHub at http://127.0.0.1:8765 (as root): an instructor, two students, formgrader"
 	@echo "make release   regenerate the learners' notebooks in course/ from solutions/ (nbgrader generate_assignment)"
-	@echo "make lint      ruff on the code and the tests, mypy on the typed contracts (pyproject.toml says which)"
+	@echo "make lint      ruff on the code and the tests; the typed contracts (TYPED) formatted by ruff and checked by mypy"
 	@echo "make test      run the whole test suite (NumPy and array-api-strict, the course round trip; GPU cases skip without a GPU)"
 	@echo "make test-browser  the course in headless Chromium: JupyterLab, formgrader, feedback and report pages"
 	@echo "make test-gpu  run only the GPU cases (needs CuPy and a CUDA device: pip install -e '.[gpu]')"
@@ -71,9 +71,13 @@ hub: $(HUB_STAMP)
 release: $(STAMP)
 	$(BIN)/mlpcore release
 
+# The typed contracts between the layers: formatted by ruff and checked by mypy (new modules join the list).
+TYPED := mlpcore/schema.py mlpcore/grading/testcells.py mlpcore/grading/functions.py mlpcore/grading/protocol.py \
+	mlpcore/grading/registry.py mlpcore/autograde/tables.py mlpcore/autograde/kernelspec.py
 lint: $(STAMP)
 	$(BIN)/ruff check mlpcore tests benchmarks browser_tests
-	$(BIN)/mypy
+	$(BIN)/ruff format --check $(TYPED)
+	$(BIN)/mypy $(TYPED)
 
 # In parallel (one worker per core): the course tests run every notebook several times.
 # loadgroup keeps the tests that share one graded class (tests/test_autograde.py) on one worker.

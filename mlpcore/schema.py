@@ -87,8 +87,7 @@ class CheckResult:
     def from_failure(cls, failure, hidden: bool = False) -> CheckResult:
         """The result of an :class:`~mlpcore.grading.ExerciseFailed`."""
         outcome = failure.reason if failure.reason in CHECK_OUTCOMES else "error"
-        return cls(failure.exercise, outcome, str(failure), failure.case, failure.mistake, hidden, failure.your_code,
-                   failure.problem)
+        return cls(failure.exercise, outcome, str(failure), failure.case, failure.mistake, hidden, failure.your_code, failure.problem)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -152,27 +151,36 @@ class Status:
 
 # Every status, most serious first: a notebook's status is the most serious of its problems, and a
 # submission's the most serious of its notebooks'.
-STATUSES = {status.name: status for status in (
-    Status("invalid", "a notebook is not a readable notebook file", serious=True),
-    Status("missing", "a notebook was not submitted", serious=True),
-    Status("error", "the grader failed on this submission (see the reason)", serious=True),
-    Status("crashed", "the kernel died or ran out of memory; the other cells were still graded", serious=True),
-    Status("timeout", "a cell or the notebook ran over its time limit; the other cells were still graded",
-           serious=True),
-    Status("tampered", "a read-only cell (a test) was edited (graded with the original), a cell rebinds check "
-                       "(removed before grading), or a check cell's result was missing, forged or malformed "
-                       "(that cell scores 0)", serious=True),
-    Status("reference_used", "an answer called mlpcore's reference implementation", serious=True),
-    Status("suspicious", "the code reaches into the grader (frames, closures, tracing, IPython's hooks, "
-                         "mlpcore's internals, another process or copy of mlpcore), in a cell or a file it "
-                         "brings: read the line named", serious=True),
-    Status("wrote_outside", "the code tried to write outside its own folder (refused)", serious=False),
-    Status("restructured", "cells were deleted or reordered; graded after restoring the course's cells and order",
-           serious=False),
-    Status("renamed", "a notebook was submitted under another name; graded as the right one", serious=False),
-    Status("output_truncated", "a cell printed more output than is kept", serious=False),
-    Status("ok", "graded normally", serious=False, needs_attention=False),
-)}
+STATUSES = {
+    status.name: status
+    for status in (
+        Status("invalid", "a notebook is not a readable notebook file", serious=True),
+        Status("missing", "a notebook was not submitted", serious=True),
+        Status("error", "the grader failed on this submission (see the reason)", serious=True),
+        Status("crashed", "the kernel died or ran out of memory; the other cells were still graded", serious=True),
+        Status("timeout", "a cell or the notebook ran over its time limit; the other cells were still graded", serious=True),
+        Status(
+            "tampered",
+            "a read-only cell (a test) was edited (graded with the original), a cell rebinds check "
+            "(removed before grading), or a check cell's result was missing, forged or malformed "
+            "(that cell scores 0)",
+            serious=True,
+        ),
+        Status("reference_used", "an answer called mlpcore's reference implementation", serious=True),
+        Status(
+            "suspicious",
+            "the code reaches into the grader (frames, closures, tracing, IPython's hooks, "
+            "mlpcore's internals, another process or copy of mlpcore), in a cell or a file it "
+            "brings: read the line named",
+            serious=True,
+        ),
+        Status("wrote_outside", "the code tried to write outside its own folder (refused)", serious=False),
+        Status("restructured", "cells were deleted or reordered; graded after restoring the course's cells and order", serious=False),
+        Status("renamed", "a notebook was submitted under another name; graded as the right one", serious=False),
+        Status("output_truncated", "a cell printed more output than is kept", serious=False),
+        Status("ok", "graded normally", serious=False, needs_attention=False),
+    )
+}
 
 
 def known_status(name: str) -> str:
@@ -222,8 +230,15 @@ OUTCOME_WORDS = {
     "edited": "test cell edited",
 }
 # The cell outcome a check's verdict gives.
-CELL_OUTCOME_OF_CHECK = {"passed": "passed", "wrong": "failed", "mutated_input": "failed", "error": "error",
-                         "unanswered": "unanswered", "reference_used": "reference_used", "tampered": "tampered"}
+CELL_OUTCOME_OF_CHECK = {
+    "passed": "passed",
+    "wrong": "failed",
+    "mutated_input": "failed",
+    "error": "error",
+    "unanswered": "unanswered",
+    "reference_used": "reference_used",
+    "tampered": "tampered",
+}
 
 _MISTAKE_LINE = "\nLikely mistake: {}."  # how a failure's paragraph ends when it names a mistake (failure.py)
 
@@ -288,8 +303,15 @@ class CellOutcome:
         if mistake:  # saved before verdicts: the message repeated the mistake on its last line
             message = message.removesuffix(_MISTAKE_LINE.format(mistake))
         exercise = data.get("exercise") or exercise_name(grade_id)
-        return cls(grade_id, _text(exercise, "exercise", what), _number(data.get("score", 0.0), "score", what),
-                   _number(data.get("max_score", 0.0), "max_score", what), outcome, message, mistake)
+        return cls(
+            grade_id,
+            _text(exercise, "exercise", what),
+            _number(data.get("score", 0.0), "score", what),
+            _number(data.get("max_score", 0.0), "max_score", what),
+            outcome,
+            message,
+            mistake,
+        )
 
 
 @dataclass
@@ -319,8 +341,14 @@ class NotebookOutcome:
         return sum(cell.max_score for cell in self.cells)
 
     def to_json(self) -> dict:
-        return {"status": self.status, "problems": self.problems, "found_as": self.found_as,
-                "score": self.score, "max_score": self.max_score, "cells": [cell.to_json() for cell in self.cells]}
+        return {
+            "status": self.status,
+            "problems": self.problems,
+            "found_as": self.found_as,
+            "score": self.score,
+            "max_score": self.max_score,
+            "cells": [cell.to_json() for cell in self.cells],
+        }
 
     @classmethod
     def from_json(cls, data) -> NotebookOutcome:
@@ -330,12 +358,16 @@ class NotebookOutcome:
             raise ValueError(f"not {what}: {str(data)[:200]}")
         problems = data.get("problems") or {}
         if not isinstance(problems, dict) or not all(
-                status in STATUSES and isinstance(reasons, list) and all(isinstance(r, str) for r in reasons)
-                for status, reasons in problems.items()):
+            status in STATUSES and isinstance(reasons, list) and all(isinstance(r, str) for r in reasons)
+            for status, reasons in problems.items()
+        ):
             raise ValueError(f"a graded notebook's problems should be {{status: [reason, ...]}}: {str(problems)[:200]}")
         found_as = _optional_text(data.get("found_as"), "found_as", what)
-        return cls({status: list(reasons) for status, reasons in problems.items()}, found_as,
-                   [CellOutcome.from_json(cell) for cell in data["cells"]])
+        return cls(
+            {status: list(reasons) for status, reasons in problems.items()},
+            found_as,
+            [CellOutcome.from_json(cell) for cell in data["cells"]],
+        )
 
 
 @dataclass
@@ -363,16 +395,26 @@ class SubmissionOutcome:
 
     @property
     def reasons(self) -> list[str]:
-        return [f"{name}: {reason}" for name, notebook in self.notebooks.items()
-                for status in STATUSES for reason in notebook.problems.get(status, [])]
+        return [
+            f"{name}: {reason}"
+            for name, notebook in self.notebooks.items()
+            for status in STATUSES
+            for reason in notebook.problems.get(status, [])
+        ]
 
     def to_json(self) -> dict:
         return {
-            "student_id": self.student_id, "assignment": self.assignment, "status": self.status,
-            "reasons": self.reasons, "score": sum(notebook.score for notebook in self.notebooks.values()),
+            "student_id": self.student_id,
+            "assignment": self.assignment,
+            "status": self.status,
+            "reasons": self.reasons,
+            "score": sum(notebook.score for notebook in self.notebooks.values()),
             "max_score": sum(notebook.max_score for notebook in self.notebooks.values()),
-            "timestamp": self.timestamp, "notebooks": {name: nb.to_json() for name, nb in self.notebooks.items()},
-            "grades": self.grades, "comments": self.comments, **self.extra,
+            "timestamp": self.timestamp,
+            "notebooks": {name: nb.to_json() for name, nb in self.notebooks.items()},
+            "grades": self.grades,
+            "comments": self.comments,
+            **self.extra,
         }
 
     @staticmethod

@@ -16,8 +16,7 @@ from pathlib import Path
 from .. import threads
 from ..grading.channel import TRUSTED_ENV
 from . import sandbox as os_sandbox
-from .kernel import (CPU_ENV, FILE_SIZE_ENV, MEMORY_ENV, NO_PROCESSES_ENV, PYTHON_FLAGS, SANDBOX_ENV, SEED_ENV,
-                     VIOLATIONS_ENV)
+from .kernel import CPU_ENV, FILE_SIZE_ENV, MEMORY_ENV, NO_PROCESSES_ENV, PYTHON_FLAGS, SANDBOX_ENV, SEED_ENV, VIOLATIONS_ENV
 
 KERNEL_NAME = "mlpcore-grading"
 # Fewer malloc arenas: many short-lived kernels at once, each with a few threads.
@@ -67,9 +66,17 @@ def kernel_spec(folder: Path, kernels: KernelFolders, settings: dict, resolved: 
         # font cache is bound in read-only (building it takes seconds per kernel).
         fonts = os_sandbox.seed_matplotlib_cache(folder / "kernel-fonts")
         seeds = [(cached, kernels.home / "matplotlib" / cached.name) for cached in sorted(fonts.glob("*.json"))]
-        kernel = os_sandbox.bwrap_options(
-            os_sandbox.python_paths() + [kernels.seed], [kernels.violations, kernels.runtime], settings["tmp_mb"],
-            private=[kernels.home, kernels.work], seeds=seeds, chdir=kernels.work) + kernel
+        kernel = (
+            os_sandbox.bwrap_options(
+                os_sandbox.python_paths() + [kernels.seed],
+                [kernels.violations, kernels.runtime],
+                settings["tmp_mb"],
+                private=[kernels.home, kernels.work],
+                seeds=seeds,
+                chdir=kernels.work,
+            )
+            + kernel
+        )
         writable.append(Path(os_sandbox.PRIVATE_TMP))  # in the sandbox's own /tmp, limited in size
         environment.update(MPLCONFIGDIR=str(kernels.home / "matplotlib"), TMPDIR=os_sandbox.PRIVATE_TMP)
     spec = {

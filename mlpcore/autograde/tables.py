@@ -10,10 +10,19 @@ from ..schema import notebooks_of
 from .outcome import read_saved
 
 # score: after any late penalty (late_penalty points, for seconds_late past the student's due date; see late.py)
-GRADES_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "reasons", "seconds", "sandbox",
-                  "late_penalty", "seconds_late"]
-EXERCISE_COLUMNS = ["student_id", "assignment", "notebook", "exercise", "grade_id", "score", "max_score",
-                    "outcome", "mistake"]
+GRADES_COLUMNS = [
+    "student_id",
+    "assignment",
+    "score",
+    "max_score",
+    "status",
+    "reasons",
+    "seconds",
+    "sandbox",
+    "late_penalty",
+    "seconds_late",
+]
+EXERCISE_COLUMNS = ["student_id", "assignment", "notebook", "exercise", "grade_id", "score", "max_score", "outcome", "mistake"]
 
 
 def outcome_path(output: Path, assignment: str, student: str) -> Path:
@@ -35,9 +44,15 @@ def write_tables(output: Path) -> None:
         writer.writeheader()
         for result in everything:
             late = result.get("late") or {}
-            writer.writerow({**{key: result.get(key) for key in GRADES_COLUMNS}, "reasons": " | ".join(result["reasons"]),
-                             "sandbox": result.get("sandbox") or "none", "late_penalty": late.get("penalty", 0.0),
-                             "seconds_late": late.get("seconds_late", 0.0)})
+            writer.writerow(
+                {
+                    **{key: result.get(key) for key in GRADES_COLUMNS},
+                    "reasons": " | ".join(result["reasons"]),
+                    "sandbox": result.get("sandbox") or "none",
+                    "late_penalty": late.get("penalty", 0.0),
+                    "seconds_late": late.get("seconds_late", 0.0),
+                }
+            )
     with open(output / "exercises.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, EXERCISE_COLUMNS)
         writer.writeheader()
@@ -45,5 +60,11 @@ def write_tables(output: Path) -> None:
             for notebook, graded in notebooks_of(result).items():
                 for cell in graded.cells:
                     row = cell.to_json()
-                    writer.writerow({"student_id": result["student_id"], "assignment": result["assignment"],
-                                     "notebook": notebook, **{key: row[key] for key in EXERCISE_COLUMNS[3:]}})
+                    writer.writerow(
+                        {
+                            "student_id": result["student_id"],
+                            "assignment": result["assignment"],
+                            "notebook": notebook,
+                            **{key: row[key] for key in EXERCISE_COLUMNS[3:]},
+                        }
+                    )

@@ -35,8 +35,12 @@ def watching_the_learner(overflow_is_an_error: bool, notices: list | None = None
     the whole test cell 0 (a DeprecationWarning from a correct answer, say); it is added to
     ``notices`` instead, for the check's message."""
     stderr = io.StringIO()
-    with learner_code(), np.errstate(all="ignore", over="raise" if overflow_is_an_error else "ignore"), \
-            warnings.catch_warnings(record=True) as caught, contextlib.redirect_stderr(stderr):
+    with (
+        learner_code(),
+        np.errstate(all="ignore", over="raise" if overflow_is_an_error else "ignore"),
+        warnings.catch_warnings(record=True) as caught,
+        contextlib.redirect_stderr(stderr),
+    ):
         warnings.simplefilter("always")
         warnings.simplefilter("ignore", RuntimeWarning)
         try:

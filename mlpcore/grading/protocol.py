@@ -51,11 +51,20 @@ class CheckRequest:
 
     @classmethod
     def from_json(cls, data) -> CheckRequest:
-        _require(isinstance(data, dict) and set(data) == {"exercise", "hidden", "handle", "functions"},
-                 "a check request has exactly exercise, hidden, handle and functions", data)
-        _require(isinstance(data["exercise"], str) and isinstance(data["handle"], str)
-                 and type(data["hidden"]) is bool and type(data["functions"]) is int
-                 and 1 <= data["functions"] <= MAX_FUNCTIONS, "a malformed check request", data)
+        _require(
+            isinstance(data, dict) and set(data) == {"exercise", "hidden", "handle", "functions"},
+            "a check request has exactly exercise, hidden, handle and functions",
+            data,
+        )
+        _require(
+            isinstance(data["exercise"], str)
+            and isinstance(data["handle"], str)
+            and type(data["hidden"]) is bool
+            and type(data["functions"]) is int
+            and 1 <= data["functions"] <= MAX_FUNCTIONS,
+            "a malformed check request",
+            data,
+        )
         return cls(**data)
 
 
@@ -73,15 +82,20 @@ class CallBatch:
     def text(function: int, exercise: str | None, encoded_calls: list[str]) -> str:
         """The batch as the JSON text sent to the kernel, from calls already encoded as JSON texts
         (the grader keeps each call's text as the key of its answer, so it is written only once)."""
-        return (f'{{"function": {int(function)}, "exercise": {json.dumps(exercise)}, '
-                f'"calls": [{", ".join(encoded_calls)}]}}')
+        return f'{{"function": {int(function)}, "exercise": {json.dumps(exercise)}, "calls": [{", ".join(encoded_calls)}]}}'
 
     @classmethod
     def from_text(cls, text: str) -> CallBatch:
         data = json.loads(text)
-        _require(isinstance(data, dict) and set(data) == {"function", "exercise", "calls"}
-                 and type(data["function"]) is int and (data["exercise"] is None or isinstance(data["exercise"], str))
-                 and isinstance(data["calls"], list), "a malformed call batch", data)
+        _require(
+            isinstance(data, dict)
+            and set(data) == {"function", "exercise", "calls"}
+            and type(data["function"]) is int
+            and (data["exercise"] is None or isinstance(data["exercise"], str))
+            and isinstance(data["calls"], list),
+            "a malformed call batch",
+            data,
+        )
         return cls(data["function"], data["exercise"], data["calls"])
 
 
@@ -103,16 +117,30 @@ class CallAnswer:
 
     @classmethod
     def from_json(cls, data) -> CallAnswer:
-        _require(isinstance(data, dict) and set(data) == {"output", "changed", "notices", "raised", "refused"},
-                 "an answer has exactly output, changed, notices, raised and refused", data)
+        _require(
+            isinstance(data, dict) and set(data) == {"output", "changed", "notices", "raised", "refused"},
+            "an answer has exactly output, changed, notices, raised and refused",
+            data,
+        )
         changed, notices, raised = data["changed"], data["notices"], data["raised"]
-        _require(isinstance(changed, dict) and all(isinstance(key, str) and key.isdigit() for key in changed),
-                 "an answer's changed arguments are {position: value}", changed)
+        _require(
+            isinstance(changed, dict) and all(isinstance(key, str) and key.isdigit() for key in changed),
+            "an answer's changed arguments are {position: value}",
+            changed,
+        )
         _require(isinstance(notices, list), "an answer's notices are a list", notices)
-        _require(raised is None or (isinstance(raised, dict) and set(raised) == {"type", "message", "your_code"}
-                                    and isinstance(raised["type"], str) and isinstance(raised["message"], str)
-                                    and (raised["your_code"] is None or isinstance(raised["your_code"], str))),
-                 "an answer's raised is None or {type, message, your_code}", raised)
+        _require(
+            raised is None
+            or (
+                isinstance(raised, dict)
+                and set(raised) == {"type", "message", "your_code"}
+                and isinstance(raised["type"], str)
+                and isinstance(raised["message"], str)
+                and (raised["your_code"] is None or isinstance(raised["your_code"], str))
+            ),
+            "an answer's raised is None or {type, message, your_code}",
+            raised,
+        )
         _require(type(data["refused"]) is bool, "an answer's refused is true or false", data["refused"])
         kept = [str(notice)[:MAX_NOTICE_CHARS] for notice in notices[:MAX_NOTICES]]
         return cls(data["output"], changed, kept, raised, data["refused"])
@@ -121,6 +149,9 @@ class CallAnswer:
 def answers_of(data, expected: int) -> list[CallAnswer]:
     """The kernel's answers to a batch of ``expected`` calls; :class:`ProtocolError` unless there is
     exactly one valid answer per call."""
-    _require(isinstance(data, list) and len(data) == expected,
-             f"the kernel should answer {expected} calls", type(data).__name__ if not isinstance(data, list) else len(data))
+    _require(
+        isinstance(data, list) and len(data) == expected,
+        f"the kernel should answer {expected} calls",
+        type(data).__name__ if not isinstance(data, list) else len(data),
+    )
     return [CallAnswer.from_json(answer) for answer in data]

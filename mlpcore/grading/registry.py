@@ -54,6 +54,8 @@ def _module_of_file(path: Path):
         raise ExerciseSourceError(f"{path}: an exercise file should be an existing .py file")
     name = f"mlpcore_course_exercises_{hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]}"
     spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:  # a .py file always has one; said plainly if not
+        raise ExerciseSourceError(f"{path}: Python cannot load it as a module")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses and pickling look their module up by name
     try:
@@ -74,15 +76,13 @@ def load(source: str | Path) -> list[str]:
     label = str(source)
     found = getattr(module, "EXERCISES", None)
     if not isinstance(found, (list, tuple)) or not all(isinstance(item, Exercise) for item in found):
-        raise ExerciseSourceError(f"{label}: it should define EXERCISES, a list of mlpcore.grading.Exercise "
-                                  f"(found {type(found).__name__})")
+        raise ExerciseSourceError(f"{label}: it should define EXERCISES, a list of mlpcore.grading.Exercise (found {type(found).__name__})")
     for exercise in found:
         if not (exercise.name.isidentifier() and not keyword.iskeyword(exercise.name)):
             raise ExerciseSourceError(f"{label}: the exercise name {exercise.name!r} should be a Python identifier")
         other = _source_of.get(exercise.name)
         if other is not None and other != label and not (is_file and exercise.name in _from_files):
-            raise ExerciseSourceError(f"{label}: there is already an exercise {exercise.name!r}, from {other}; "
-                                      "give this one another name")
+            raise ExerciseSourceError(f"{label}: there is already an exercise {exercise.name!r}, from {other}; give this one another name")
         if not callable(exercise.reference) or not callable(exercise.cases):
             raise ExerciseSourceError(f"{label}: {exercise.name}'s reference and cases should be functions")
     for exercise in found:

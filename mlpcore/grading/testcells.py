@@ -74,15 +74,14 @@ def _read(call: ast.Call, checker: str, exercises) -> CheckCall:
     if exercise is None:
         name = arguments.pop(0) if arguments else None
         if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
-            raise UnreadableTestCell(f"line {line}: the exercise's name should be written as a string, "
-                                     f"as in check(\"relu\", relu)")
+            raise UnreadableTestCell(f'line {line}: the exercise\'s name should be written as a string, as in check("relu", relu)')
         exercise = name.value
     if exercise not in exercises:
-        raise UnreadableTestCell(f"line {line}: there is no exercise {exercise!r} "
-                                 f"(the exercises are {', '.join(sorted(exercises))})")
+        raise UnreadableTestCell(f"line {line}: there is no exercise {exercise!r} (the exercises are {', '.join(sorted(exercises))})")
     if len(arguments) != functions:
-        raise UnreadableTestCell(f"line {line}: the check of {exercise} takes {functions} of the learner's "
-                                 f"functions, and is given {len(arguments)}")
+        raise UnreadableTestCell(
+            f"line {line}: the check of {exercise} takes {functions} of the learner's functions, and is given {len(arguments)}"
+        )
     return CheckCall(exercise, _hidden(call, line), functions, line)
 
 
@@ -96,9 +95,10 @@ def check_calls(source: str, exercises=None) -> list[CheckCall]:
         tree = ast.parse(source)
     except SyntaxError as exc:
         raise UnreadableTestCell(f"line {exc.lineno}: the cell is not valid Python ({exc.msg})") from None
-    calls = sorted(((node, checker) for node in ast.walk(tree)
-                    if isinstance(node, ast.Call) and (checker := checker_name(node.func))),
-                   key=lambda found: (found[0].lineno, found[0].col_offset))
+    calls = sorted(
+        ((node, checker) for node in ast.walk(tree) if isinstance(node, ast.Call) and (checker := checker_name(node.func))),
+        key=lambda found: (found[0].lineno, found[0].col_offset),
+    )
     return [_read(call, checker, exercises) for call, checker in calls]
 
 
