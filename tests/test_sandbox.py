@@ -6,6 +6,7 @@ The tests read that line from the autograded notebook. Skipped, with the reason,
 cannot run (``.ci/run`` installs it when it runs as root).
 """
 
+import csv
 import json
 import os
 import socket
@@ -111,8 +112,8 @@ def test_the_student_is_graded_normally_in_the_sandbox(sandboxed):
     # Scored in full; flagged only for the processes the probe itself tries to start (refused).
     assert (outcome["status"], outcome["score"], outcome["sandbox"]) == ("suspicious", FULL, "bwrap+seccomp"), outcome["reasons"]
     assert all("process" in reason or "shell" in reason for reason in outcome["reasons"]), outcome["reasons"]
-    grades = (sandboxed["output"] / "grades.csv").read_text()
-    assert grades.splitlines()[0].endswith(",sandbox") and grades.splitlines()[1].endswith(",bwrap+seccomp")
+    [row] = csv.DictReader((sandboxed["output"] / "grades.csv").read_text().splitlines())
+    assert row["sandbox"] == "bwrap+seccomp"
     report = (sandboxed["output"] / f"report-{ASSIGNMENT}.html").read_text()
     assert "Every kernel ran in a bubblewrap sandbox and could start no process" in report
     assert f"each a tmpfs of {TMP_MB} MB" in report and "none can be started (seccomp)" in report
