@@ -9,6 +9,7 @@ line always agree on where things are.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -94,7 +95,8 @@ def release(root, names=None) -> list[Path]:
     for name in names:
         response = api.generate_assignment(name, force=True, create=False)
         if not response["success"]:
-            raise RuntimeError(f"nbgrader could not release {name}:\n{response.get('log') or ''}{response.get('error') or ''}")
+            log = f"{response.get('log') or ''}\n{response.get('error') or ''}"
+            raise RuntimeError(f"nbgrader could not release {name}: {failure_cause(log)}")
         written.extend(notebooks(root, name, RELEASE_DIRECTORY))
     return written
 
@@ -108,3 +110,26 @@ def course_root(given) -> Path:
             return candidate.resolve()
     raise FileNotFoundError(f"{candidates[0].resolve()} is not a course root: it should hold {CONFIG_FILE} "
                             f"and {SOURCE_DIRECTORY}/ (run from the repository's top level or give --course-root)")
+
+
+_EXCEPTION_LINE = re.compile(r"^\s*((?:\w+\.)*\w*(?:Error|Exception|Exit|Timeout)): (.+)$", re.MULTILINE)
+# nbgrader's own summary, which only points back at the traceback above it.
+_SUMMARY_EXCEPTIONS = ("NbGraderException",)
+
+
+def failure_cause(log: str) -> str:
+    """The real cause of a failed nbgrader command (``autograde``, ``generate_assignment``) in its log:
+    the last exception that is not
+    nbgrader's "see the above traceback" summary (``RuntimeError: Kernel died before replying to
+    kernel_info``); the log's last lines when it has none."""
+    causes = [match for match in _EXCEPTION_LINE.finditer(log)
+              if match.group(1).rsplit(".", 1)[-1] not in _SUMMARY_EXCEPTIONS]
+    if not causes:
+        return _last_lines(log)
+    name, text = causes[-1].groups()
+    return f"{name.rsplit('.', 1)[-1]}: {text.strip()}"[:1500]
+
+
+def _last_lines(text: str, count: int = 6) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return " | ".join(lines[-count:])[-1500:]

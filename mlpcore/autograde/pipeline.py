@@ -128,8 +128,8 @@ class CheckTestCells(NbGraderPreprocessor):
             except UnreadableTestCell as exc:
                 problems.append(f"{grade_id}: {exc}")
         if problems:
-            raise ValueError(f"{resources['unique_key']}: the grader could not read these test cells:\n  "
-                             + "\n  ".join(problems))
+            # One line: nbgrader's log and mlpcore release show an exception's first line.
+            raise ValueError(f"{resources['unique_key']}: the grader could not read these test cells: " + "; ".join(problems))
         return nb, resources
 
 

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import nbformat
 
-from .outcome import is_test_cell
+from ..grading.testcells import is_test_cell
 
 
 def summary(notebook_path: Path, failed: int) -> str:
     """``"n of m test cells passed."`` for a notebook whose validation failed ``failed`` test cells."""
     cells = nbformat.read(notebook_path, as_version=4).cells
-    total = sum(1 for cell in cells if cell.cell_type == "code" and is_test_cell(cell))
+    total = sum(1 for cell in cells if is_test_cell(cell))
     return f"{max(total - failed, 0)} of {total} test cells passed."
 
 

@@ -25,7 +25,6 @@ import atexit
 import dataclasses
 import json
 import os
-import re
 import select
 import shutil
 import signal
@@ -37,6 +36,7 @@ import time
 import traceback
 from pathlib import Path
 
+from ..course import failure_cause
 from ..schema import GradingJob, GradingSettings
 from . import outcome as outcomes
 from . import sandbox as os_sandbox
@@ -313,28 +313,6 @@ def grade_folder(folder: Path) -> dict:
 
 
 # An exception line of a traceback in nbgrader's log: "    RuntimeError: Kernel died before replying ...".
-_EXCEPTION_LINE = re.compile(r"^\s*((?:\w+\.)*\w*(?:Error|Exception|Exit|Timeout)): (.+)$", re.MULTILINE)
-# nbgrader's own summary, which only points back at the traceback above it.
-_SUMMARY_EXCEPTIONS = ("NbGraderException",)
-
-
-def failure_cause(log: str) -> str:
-    """The real cause of a failed ``nbgrader autograde`` in its log: the last exception that is not
-    nbgrader's "see the above traceback" summary (``RuntimeError: Kernel died before replying to
-    kernel_info``); the log's last lines when it has none."""
-    causes = [match for match in _EXCEPTION_LINE.finditer(log)
-              if match.group(1).rsplit(".", 1)[-1] not in _SUMMARY_EXCEPTIONS]
-    if not causes:
-        return _last_lines(log)
-    name, text = causes[-1].groups()
-    return f"{name.rsplit('.', 1)[-1]}: {text.strip()}"[:1500]
-
-
-def _last_lines(text: str, count: int = 6) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return " | ".join(lines[-count:])[-1500:]
-
-
 def main() -> int:
     """Grade the job folders named on stdin, one per line; after each, print the DONE line
     (followed by what went wrong, if the grader itself failed)."""
